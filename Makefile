@@ -1,0 +1,42 @@
+# vidrep build. Every target that needs the system libraries runs `setup`
+# first, so `make test` and `make demo` work alone on a fresh Debian machine.
+SHELL := /bin/bash
+GO ?= go
+export GOEXPERIMENT := simd
+export CGO_ENABLED := 1
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg
+DEMO_OUT ?= demo-out
+TEST_TIMEOUT ?= 30m
+
+.PHONY: setup build build-gpu test demo bench clean
+
+# setup installs the apt packages when any is missing (idempotent) and the Go modules.
+setup:
+	@if ! pkg-config --exists libavformat libavcodec libswscale libavutil 2>/dev/null || ! command -v ffmpeg >/dev/null; then \
+		echo "setup: installing $(APT_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+	@$(GO) mod download
+
+build: setup
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/vidrep ./cmd/vidrep
+
+# build-gpu builds a binary without the decoding package, for GPU machines that lack libav* 5.1.
+build-gpu:
+	$(GO) build -tags noav -ldflags "$(LDFLAGS)" -o bin/vidrep-noav ./cmd/vidrep
+
+test: setup
+	$(GO) vet ./...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+demo: build
+	./bin/vidrep demo --out $(DEMO_OUT)
+
+bench: build
+	./bin/vidrep bench train --arch r3d-small
+	./bin/vidrep bench data
+
+clean:
+	rm -rf bin $(DEMO_OUT)

@@ -1,0 +1,8 @@
+package main
+
+// BenchCmd groups "vidrep bench data|train|infer".
+type BenchCmd struct {
+	Data  BenchDataCmd  `cmd:"" help:"Decoding and cache-read speed, peak RSS."`
+	Train BenchTrainCmd `cmd:"" help:"Training step speed on synthetic tensors."`
+	Infer BenchInferCmd `cmd:"" help:"Inference speed on synthetic tensors."`
+}

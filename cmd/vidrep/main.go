@@ -1,0 +1,60 @@
+// Command vidrep learns video representations from unlabeled video and
+// transfers them to action recognition. Each subcommand lives in its own
+// file; this file only assembles the command line. No logic lives here:
+// commands parse flags and call the packages.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/vidrep/vidrep/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// CLI is the whole command line.
+type CLI struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+
+	Synth      SynthCmd      `cmd:"" help:"Write the synthetic motion benchmark (real video files, UCF101 layout)."`
+	Prepare    PrepareCmd    `cmd:"" help:"Decode every video once into a fast cache; quarantine files that fail."`
+	Pretrain   PretrainCmd   `cmd:"" help:"Self-supervised pretraining on unlabeled clips."`
+	Finetune   FinetuneCmd   `cmd:"" help:"Fine-tune (or linear-probe) a backbone on labeled clips."`
+	Eval       EvalCmd       `cmd:"" help:"Multi-clip, multi-crop evaluation of a fine-tuned run."`
+	Retrieve   RetrieveCmd   `cmd:"" help:"Clip retrieval R@k (test queries train), the VCOP protocol."`
+	Knn        KnnCmd        `cmd:"" help:"kNN classification on frozen features."`
+	Features   FeaturesCmd   `cmd:"" help:"Write per-video embeddings to .npy."`
+	Predict    PredictCmd    `cmd:"" help:"Top-k actions for video files."`
+	Import     ImportCmd     `cmd:"" help:"Import torchvision weights (safetensors) into a run."`
+	Export     ExportCmd     `cmd:"" help:"Export a run's backbone weights to safetensors."`
+	Experiment ExperimentCmd `cmd:"" help:"Run the comparison grid (inits x label budgets x seeds) and write the report."`
+	Demo       DemoCmd       `cmd:"" help:"The main job on the embedded default: synth, experiment, report."`
+	Bench      BenchCmd      `cmd:"" help:"Benchmarks: data, train, infer."`
+}
+
+func main() {
+	var c CLI
+	parser, err := kong.New(&c,
+		kong.Name("vidrep"),
+		kong.Description("Self-supervised video representation learning and action recognition."),
+		kong.UsageOnError(),
+		kong.Vars{"version": version},
+	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vidrep:", err)
+		os.Exit(cli.ExitFailure)
+	}
+	kctx, err := parser.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vidrep:", err)
+		os.Exit(cli.ExitUsage)
+	}
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "vidrep:", err)
+		os.Exit(cli.ExitCode(err))
+	}
+}

@@ -1,0 +1,79 @@
+// Package video decodes video files into RGB clips.
+//
+// Decoding sits behind the small Opener/Video interface so that the rest of
+// vidrep (the loader, prepare, predict) does not care which library decodes.
+// The default implementation (build without the "noav" tag) uses go-astiav
+// over libavformat/libavcodec/libswscale 5.1; a binary built with -tags noav
+// has no decoder and Open returns ErrNoDecoder.
+package video
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Info describes a video stream as probed from its container.
+type Info struct {
+	Path     string  `json:"path"`
+	Codec    string  `json:"codec"`
+	Width    int     `json:"width"`
+	Height   int     `json:"height"`
+	FPS      float64 `json:"fps"`
+	Duration float64 `json:"duration_s"` // seconds
+	Frames   int     `json:"frames"`     // frame count (exact after a full decode, estimated from duration*fps otherwise)
+}
+
+// ClipRequest asks for Frames frames, taking every Stride-th frame from frame
+// index Start, scaled so that the short side is ShortSide pixels (0 keeps the
+// original size).
+type ClipRequest struct {
+	Start     int
+	Frames    int
+	Stride    int
+	ShortSide int
+}
+
+// Clip holds decoded RGB frames laid out as [T][H][W][3] bytes.
+type Clip struct {
+	T, H, W int
+	Pix     []uint8
+}
+
+// NewClip allocates a zeroed clip of t frames of h x w pixels.
+func NewClip(t, h, w int) *Clip {
+	return &Clip{T: t, H: h, W: w, Pix: make([]uint8, t*h*w*3)}
+}
+
+// Frame returns the pixels of frame i as a [H][W][3] slice of c.Pix.
+func (c *Clip) Frame(i int) []uint8 {
+	n := c.H * c.W * 3
+	return c.Pix[i*n : (i+1)*n]
+}
+
+// Video is one opened file. It is not safe for concurrent use: each loader
+// worker opens its own.
+type Video interface {
+	// Info returns the probed stream description.
+	Info() Info
+	// ReadClip decodes the requested frames. When the video ends early the
+	// returned clip has fewer frames (Clip.T < req.Frames) and no error.
+	ReadClip(req ClipRequest) (*Clip, error)
+	// Close releases the decoder.
+	Close() error
+}
+
+// Opener opens video files.
+type Opener interface {
+	Open(path string) (Video, error)
+}
+
+// ErrNoDecoder is returned by Open in a binary built without a decoder (-tags noav).
+var ErrNoDecoder = errors.New("this vidrep binary was built without video decoding (tag noav); use a build with libav* 5.1")
+
+// Validate checks a request's fields.
+func (r ClipRequest) Validate() error {
+	if r.Frames <= 0 || r.Stride <= 0 || r.Start < 0 || r.ShortSide < 0 {
+		return fmt.Errorf("invalid clip request %+v: frames and stride must be positive, start and short side non-negative", r)
+	}
+	return nil
+}
