@@ -26,4 +26,6 @@ type Dataset struct {
 	Classes   []string `json:"classes"`
 	Splits    []Split  `json:"splits"`    // Splits[0] is split 1
 	Unlabeled []Sample `json:"unlabeled"` // videos for self-supervised pretraining
+
+	problems []Problem // noticed while parsing, reported by Check
 }
