@@ -1,0 +1,84 @@
+// Package engine selects the GoMLX compute backend the commands run on:
+// "go" (the portable pure-Go backend, the default) or "xla:<plugin>"
+// (e.g. "xla:cuda", "xla:cpu"), from a --backend flag or $GOMLX_BACKEND.
+package engine
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+
+	// Registers the "go" and "xla" backends.
+	_ "github.com/gomlx/gomlx/backends/default"
+)
+
+// EnvVar is the environment variable read when no --backend flag is given.
+const EnvVar = compute.ConfigEnvVar
+
+// DefaultConfig is the backend used when neither the flag nor EnvVar is set.
+const DefaultConfig = "go"
+
+// Resolve returns the backend configuration to use: flag if set, else
+// $GOMLX_BACKEND if set, else DefaultConfig.
+func Resolve(flag string) string {
+	if flag = strings.TrimSpace(flag); flag != "" {
+		return flag
+	}
+	if env := strings.TrimSpace(os.Getenv(EnvVar)); env != "" {
+		return env
+	}
+	return DefaultConfig
+}
+
+// Validate checks a backend configuration string ("go", "xla" or
+// "xla:<plugin>") and returns a one-line error naming the fix otherwise.
+func Validate(config string) error {
+	name, plugin, hasPlugin := strings.Cut(config, ":")
+	switch name {
+	case "go":
+		if hasPlugin && plugin != "" {
+			return fmt.Errorf("backend %q: the go backend takes no plugin; use --backend go", config)
+		}
+		return nil
+	case "xla":
+		if hasPlugin && plugin == "" {
+			return fmt.Errorf("backend %q: name the PJRT plugin, e.g. --backend xla:cuda or xla:cpu", config)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown backend %q: use --backend go or --backend xla:<plugin> (e.g. xla:cuda), or set %s", config, EnvVar)
+}
+
+// New returns the compute backend for flag (see Resolve). Errors from the
+// backend's constructor (a missing PJRT plugin, for instance) come back as
+// errors, never panics.
+func New(flag string) (b compute.Backend, err error) {
+	config := Resolve(flag)
+	if err := Validate(config); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
+		}
+	}()
+	b, err = compute.NewWithConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %w", config, err)
+	}
+	return b, nil
+}
+
+// IsGo reports whether b is the pure-Go backend, where layers replace slow
+// native ops (convolution) with matmul-based versions.
+func IsGo(b compute.Backend) bool {
+	return b != nil && b.String() == "go"
+}
+
+// GraphIsGo reports whether the graph g is built for the pure-Go backend.
+func GraphIsGo(g *graph.Graph) bool {
+	return IsGo(g.Backend())
+}

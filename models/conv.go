@@ -1,0 +1,224 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better dot-imported
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vidrep/vidrep/internal/engine"
+)
+
+// Kernel layout. Conv3D kernels are stored channels-last as
+// [kT, kH, kW, Cin, Cout] (GoMLX's default, the layout the im2col matmul
+// reads directly). PyTorch stores Conv3d weights as [Cout, Cin, kT, kH, kW]:
+// torch -> vidrep is a transpose with permutation (2, 3, 4, 1, 0), and
+// vidrep -> torch the permutation (4, 3, 0, 1, 2).
+
+// ConvSpec is a 3D convolution's geometry: kernel size, stride and
+// symmetric zero padding, each as (T, H, W).
+type ConvSpec struct {
+	Kernel, Stride, Padding [3]int
+	// NoInputGrad skips the gradient with respect to the input (for a layer
+	// that reads the clip directly, where nothing upstream is trained).
+	NoInputGrad bool
+}
+
+// Cube returns the spec of a k x k x k convolution with the given stride
+// and padding on all three axes.
+func Cube(k, stride, padding int) ConvSpec {
+	return ConvSpec{Kernel: [3]int{k, k, k}, Stride: [3]int{stride, stride, stride}, Padding: [3]int{padding, padding, padding}}
+}
+
+// outSize is the output length of one axis.
+func (s ConvSpec) outSize(in, axis int) int {
+	return (in+2*s.Padding[axis]-s.Kernel[axis])/s.Stride[axis] + 1
+}
+
+// check panics (graph-building error) on a spec/input mismatch.
+func (s ConvSpec) check(x, kernel *Node) {
+	if x.Rank() != 5 || kernel.Rank() != 5 {
+		panic(fmt.Errorf("Conv3D: want x [B,T,H,W,C] and kernel [kT,kH,kW,Cin,Cout], got %s and %s", x.Shape(), kernel.Shape()))
+	}
+	kd := kernel.Shape().Dimensions
+	for a := 0; a < 3; a++ {
+		if kd[a] != s.Kernel[a] || s.Stride[a] < 1 || s.Padding[a] < 0 || s.Padding[a] >= s.Kernel[a] {
+			panic(fmt.Errorf("Conv3D: kernel %v does not match spec %+v (padding must be < kernel size)", kd, s))
+		}
+		if s.outSize(x.Shape().Dimensions[a+1], a) < 1 {
+			panic(fmt.Errorf("Conv3D: input %s too small for kernel %v", x.Shape(), s.Kernel))
+		}
+	}
+	if kd[3] != x.Shape().Dimensions[4] {
+		panic(fmt.Errorf("Conv3D: kernel has %d input channels, x has %d", kd[3], x.Shape().Dimensions[4]))
+	}
+}
+
+// Conv3D convolves x [B,T,H,W,Cin] with kernel [kT,kH,kW,Cin,Cout] and
+// returns [B,To,Ho,Wo,Cout]. On the pure-Go backend it runs as im2col plus
+// one matmul with a hand-written gradient (the backend's own convolution is
+// a scalar loop); elsewhere it uses the backend's native convolution.
+func Conv3D(x, kernel *Node, spec ConvSpec) *Node {
+	spec.check(x, kernel)
+	if engine.GraphIsGo(x.Graph()) {
+		return conv3DMatmul(x, kernel, spec)
+	}
+	return Conv3DNative(x, kernel, spec)
+}
+
+// Conv3DNative is the backend's own convolution (with GoMLX's autodiff),
+// used on XLA and as the reference in tests.
+func Conv3DNative(x, kernel *Node, spec ConvSpec) *Node {
+	pads := make([][2]int, 3)
+	for a := range pads {
+		pads[a] = [2]int{spec.Padding[a], spec.Padding[a]}
+	}
+	return Convolve(x, kernel).StridePerAxis(spec.Stride[:]...).PaddingPerDim(pads).Done()
+}
+
+// im2col gathers, for every output position, the kT*kH*kW input patches
+// concatenated along channels: x [B,T,H,W,C] -> [B,To,Ho,Wo,K*C], taps in
+// (t,h,w) row-major order, channels fastest. padLo/padHi are per-axis zero
+// paddings applied first (they may differ, for transposed convolutions).
+func im2col(x *Node, kernel, stride, padLo, padHi [3]int) *Node {
+	dims := x.Shape().Dimensions
+	needPad := false
+	for a := 0; a < 3; a++ {
+		needPad = needPad || padLo[a] != 0 || padHi[a] != 0
+	}
+	if needPad {
+		x = Pad(x, ScalarZero(x.Graph(), x.DType()),
+			compute.PadAxis{},
+			compute.PadAxis{Start: padLo[0], End: padHi[0]},
+			compute.PadAxis{Start: padLo[1], End: padHi[1]},
+			compute.PadAxis{Start: padLo[2], End: padHi[2]},
+			compute.PadAxis{})
+		dims = x.Shape().Dimensions
+	}
+	var out [3]int
+	for a := 0; a < 3; a++ {
+		out[a] = (dims[a+1]-kernel[a])/stride[a] + 1
+	}
+	cols := make([]*Node, 0, kernel[0]*kernel[1]*kernel[2])
+	for dt := 0; dt < kernel[0]; dt++ {
+		for dh := 0; dh < kernel[1]; dh++ {
+			for dw := 0; dw < kernel[2]; dw++ {
+				off := [3]int{dt, dh, dw}
+				if isWhole(dims, off, out, stride) {
+					cols = append(cols, x)
+					continue
+				}
+				specs := []SliceAxisSpec{AxisRange()}
+				for a := 0; a < 3; a++ {
+					specs = append(specs, AxisRange(off[a], off[a]+stride[a]*(out[a]-1)+1).Stride(stride[a]))
+				}
+				cols = append(cols, Slice(x, specs...))
+			}
+		}
+	}
+	if len(cols) == 1 {
+		return cols[0]
+	}
+	return Concatenate(cols, -1)
+}
+
+// isWhole reports whether a tap's slice would be the whole tensor.
+func isWhole(dims []int, off, out, stride [3]int) bool {
+	for a := 0; a < 3; a++ {
+		if off[a] != 0 || stride[a] != 1 || out[a] != dims[a+1] {
+			return false
+		}
+	}
+	return true
+}
+
+// conv3DMatmul is Conv3D as im2col + matmul, with a custom gradient.
+//
+// GoMLX only lets a single node carry a custom gradient, so the forward
+// value y0 (computed from gradient-stopped inputs) is packed with the
+// flattened inputs into one vector p = [y0 | x | kernel]; p passes through
+// IdentityWithCustomGradient, and y is sliced back out of it. The custom
+// gradient receives dL/dy in p's first segment and returns [0 | dx | dkernel],
+// which GoMLX's Concatenate VJP routes to x and kernel.
+func conv3DMatmul(x, kernel *Node, spec ConvSpec) *Node {
+	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
+	batch, cin, cout := xd[0], kd[3], kd[4]
+	taps := kd[0] * kd[1] * kd[2]
+	var out [3]int
+	for a := 0; a < 3; a++ {
+		out[a] = spec.outSize(xd[a+1], a)
+	}
+	n := batch * out[0] * out[1] * out[2]
+
+	col := im2col(StopGradient(x), spec.Kernel, spec.Stride, spec.Padding, spec.Padding)
+	col2 := Reshape(col, n, taps*cin)
+	w2 := Reshape(StopGradient(kernel), taps*cin, cout)
+	y0 := Dot(col2, w2).Product() // [n, cout]
+
+	parts := []*Node{Reshape(y0, -1)}
+	if !spec.NoInputGrad {
+		parts = append(parts, Reshape(x, -1))
+	}
+	parts = append(parts, Reshape(kernel, -1))
+	ny := n * cout
+	packed := IdentityWithCustomGradient(Concatenate(parts, 0), func(_, v *Node) *Node {
+		dy := Reshape(Slice(v, AxisRange(0, ny)), n, cout)
+		dw := Dot(col2, dy).General([]int{0}, nil, []int{0}, nil) // [taps*cin, cout]
+		grads := []*Node{Reshape(ZerosLike(y0), -1)}
+		if !spec.NoInputGrad {
+			dy5 := Reshape(dy, batch, out[0], out[1], out[2], cout)
+			grads = append(grads, Reshape(convInputGrad(dy5, kernel, xd, spec), -1))
+		}
+		grads = append(grads, Reshape(dw, -1))
+		return Concatenate(grads, 0)
+	})
+	y := Slice(packed, AxisRange(0, ny))
+	return Reshape(y, batch, out[0], out[1], out[2], cout)
+}
+
+// convInputGrad is the gradient of a convolution with respect to its input:
+// a stride-1 convolution of dy (dilated by the stride and padded by
+// kernel-1-padding, plus the rows the forward stride skipped at the end)
+// with the spatially flipped kernel, channels swapped; again im2col+matmul.
+func convInputGrad(dy, kernel *Node, xDims []int, spec ConvSpec) *Node {
+	kd := kernel.Shape().Dimensions
+	cin, cout := kd[3], kd[4]
+	taps := kd[0] * kd[1] * kd[2]
+	dilate := false
+	var lo, hi [3]int
+	for a := 0; a < 3; a++ {
+		k, p, s := spec.Kernel[a], spec.Padding[a], spec.Stride[a]
+		extra := (xDims[a+1] + 2*p - k) % s
+		lo[a], hi[a] = k-1-p, k-1-p+extra
+		dilate = dilate || s > 1
+	}
+	if dilate {
+		zero := ScalarZero(dy.Graph(), dy.DType())
+		dy = Pad(dy, zero, compute.PadAxis{},
+			compute.PadAxis{Start: lo[0], End: hi[0], Interior: spec.Stride[0] - 1},
+			compute.PadAxis{Start: lo[1], End: hi[1], Interior: spec.Stride[1] - 1},
+			compute.PadAxis{Start: lo[2], End: hi[2], Interior: spec.Stride[2] - 1},
+			compute.PadAxis{})
+		lo, hi = [3]int{}, [3]int{}
+	}
+	col := im2col(dy, spec.Kernel, [3]int{1, 1, 1}, lo, hi) // [B,T,H,W,taps*cout]
+	// Flipped kernel, [kT,kH,kW,Cout,Cin], flattened to [taps*cout, cin].
+	wf := Reverse(StopGradient(kernel), 0, 1, 2)
+	wf = Reshape(TransposeAllAxes(wf, 0, 1, 2, 4, 3), taps*cout, cin)
+	cd := col.Shape().Dimensions
+	dx := Dot(Reshape(col, -1, taps*cout), wf).Product()
+	return Reshape(dx, cd[0], cd[1], cd[2], cd[3], cin)
+}
+
+// Conv3DLayer creates (or reuses) the kernel variable "weight" in scope,
+// shaped [kT,kH,kW,cin,cout] with the store's He (fan-in) initialiser, and applies
+// Conv3D with it. It has no bias: every conv in the backbones feeds a batch
+// norm, as in torchvision (see ConvBias for C3D).
+func Conv3DLayer(scope *model.Scope, x *Node, cout int, spec ConvSpec) *Node {
+	cin := x.Shape().Dimensions[4]
+	shape := x.Shape().Clone()
+	shape.Dimensions = []int{spec.Kernel[0], spec.Kernel[1], spec.Kernel[2], cin, cout}
+	w := scope.VariableWithShape("weight", shape)
+	return Conv3D(x, w.NodeValue(x.Graph()), spec)
+}

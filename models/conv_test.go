@@ -1,0 +1,163 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/vidrep/vidrep/internal/engine"
+)
+
+// testBackend is the one Go backend the tests share (tensors cannot cross
+// backend instances).
+var testBackend = sync.OnceValue(func() compute.Backend {
+	b, err := engine.New("go")
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+// convCase is one kernel/stride/padding configuration the backbones use.
+type convCase struct {
+	name string
+	in   [5]int // B,T,H,W,Cin
+	cout int
+	spec ConvSpec
+}
+
+var convCases = []convCase{
+	{"r3d 3x3x3 s1", [5]int{2, 4, 5, 5, 3}, 4, Cube(3, 1, 1)},
+	{"r3d 3x3x3 s2", [5]int{2, 5, 6, 7, 3}, 4, Cube(3, 2, 1)},
+	{"down 1x1x1 s2", [5]int{1, 5, 6, 5, 3}, 4, Cube(1, 2, 0)},
+	{"1x1x1 s1", [5]int{1, 2, 3, 3, 3}, 2, Cube(1, 1, 0)},
+	{"stem 3x7x7 s(1,2,2)", [5]int{1, 3, 9, 8, 3}, 4, ConvSpec{Kernel: [3]int{3, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 3, 3}}},
+	{"stem no input grad", [5]int{1, 3, 8, 8, 3}, 2, ConvSpec{Kernel: [3]int{3, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 3, 3}, NoInputGrad: true}},
+	{"(2+1)d stem 1x7x7", [5]int{1, 3, 8, 8, 3}, 3, ConvSpec{Kernel: [3]int{1, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{0, 3, 3}}},
+	{"mc3 1x3x3 s1", [5]int{1, 3, 5, 5, 3}, 2, ConvSpec{Kernel: [3]int{1, 3, 3}, Stride: [3]int{1, 1, 1}, Padding: [3]int{0, 1, 1}}},
+	{"mc3 1x3x3 s(1,2,2)", [5]int{1, 3, 6, 5, 3}, 2, ConvSpec{Kernel: [3]int{1, 3, 3}, Stride: [3]int{1, 2, 2}, Padding: [3]int{0, 1, 1}}},
+	{"mc3 down 1x1x1 s(1,2,2)", [5]int{1, 3, 6, 5, 3}, 2, ConvSpec{Kernel: [3]int{1, 1, 1}, Stride: [3]int{1, 2, 2}}},
+	{"(2+1)d 3x1x1 s1", [5]int{1, 5, 3, 3, 3}, 2, ConvSpec{Kernel: [3]int{3, 1, 1}, Stride: [3]int{1, 1, 1}, Padding: [3]int{1, 0, 0}}},
+	{"(2+1)d 3x1x1 s(2,1,1)", [5]int{1, 6, 3, 3, 3}, 2, ConvSpec{Kernel: [3]int{3, 1, 1}, Stride: [3]int{2, 1, 1}, Padding: [3]int{1, 0, 0}}},
+	{"c3d 3x3x3 s1 wide", [5]int{1, 2, 3, 3, 5}, 6, Cube(3, 1, 1)},
+}
+
+// randTensor returns a float64 tensor of uniform values in [-1, 1).
+func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	data := make([]float64, n)
+	for i := range data {
+		data[i] = rng.Float64()*2 - 1
+	}
+	return tensors.FromFlatDataAndDimensions(data, dims...)
+}
+
+// convOutDims is the output shape of a case.
+func convOutDims(c convCase) []int {
+	out := []int{c.in[0]}
+	for a := 0; a < 3; a++ {
+		out = append(out, c.spec.outSize(c.in[a+1], a))
+	}
+	return append(out, c.cout)
+}
+
+// convLossAndGrads runs conv (matmul or native) and returns y, loss=sum(y*r),
+// dloss/dx and dloss/dkernel.
+func convLossAndGrads(t *testing.T, native bool, c convCase, x, k, r *tensors.Tensor) []*tensors.Tensor {
+	t.Helper()
+	return MustExecOnceN(testBackend(), func(x, k, r *Node) []*Node {
+		var y *Node
+		if native {
+			y = Conv3DNative(x, k, c.spec)
+		} else {
+			y = conv3DMatmul(x, k, c.spec)
+		}
+		loss := ReduceAllSum(Mul(y, r))
+		grads := Gradient(loss, x, k)
+		return []*Node{y, loss, grads[0], grads[1]}
+	}, x, k, r)
+}
+
+// maxRelDiff is max|a-b| / max(1, max|b|).
+func maxRelDiff(a, b []float64) float64 {
+	var d, m float64
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+		m = math.Max(m, math.Abs(b[i]))
+	}
+	return d / math.Max(1, m)
+}
+
+func TestConv3DMatchesNative(t *testing.T) {
+	for _, c := range convCases {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			x := randTensor(rng, c.in[:]...)
+			k := randTensor(rng, c.spec.Kernel[0], c.spec.Kernel[1], c.spec.Kernel[2], c.in[4], c.cout)
+			r := randTensor(rng, convOutDims(c)...)
+			got := convLossAndGrads(t, false, c, x, k, r)
+			want := convLossAndGrads(t, true, c, x, k, r)
+			names := []string{"y", "loss", "dx", "dkernel"}
+			for i, name := range names {
+				if name == "dx" && c.spec.NoInputGrad {
+					continue
+				}
+				if !got[i].Shape().Equal(want[i].Shape()) {
+					t.Fatalf("%s: shape %s, want %s", name, got[i].Shape(), want[i].Shape())
+				}
+				if d := maxRelDiff(tensors.MustCopyFlatData[float64](got[i]), tensors.MustCopyFlatData[float64](want[i])); d > 1e-9 {
+					t.Errorf("%s: max relative difference %g vs native convolution", name, d)
+				}
+			}
+		})
+	}
+}
+
+// TestConv3DFiniteDifferences checks the hand-written gradient against
+// central differences of the loss along random directions.
+func TestConv3DFiniteDifferences(t *testing.T) {
+	backend := testBackend()
+	for _, c := range convCases {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			x := randTensor(rng, c.in[:]...)
+			k := randTensor(rng, c.spec.Kernel[0], c.spec.Kernel[1], c.spec.Kernel[2], c.in[4], c.cout)
+			r := randTensor(rng, convOutDims(c)...)
+			dx := randTensor(rng, c.in[:]...)
+			dk := randTensor(rng, k.Shape().Dimensions...)
+			const eps = 1e-4
+			// Returns the analytic directional derivative and the central difference.
+			out := MustExecOnceN(backend, func(x, k, r, dx, dk *Node) []*Node {
+				loss := func(x, k *Node) *Node { return ReduceAllSum(Mul(conv3DMatmul(x, k, c.spec), r)) }
+				g := Gradient(loss(x, k), x, k)
+				gk := ReduceAllSum(Mul(g[1], dk))
+				fdK := DivScalar(Sub(loss(x, Add(k, MulScalar(dk, eps))), loss(x, Sub(k, MulScalar(dk, eps)))), 2*eps)
+				gx := ReduceAllSum(Mul(g[0], dx))
+				fdX := DivScalar(Sub(loss(Add(x, MulScalar(dx, eps)), k), loss(Sub(x, MulScalar(dx, eps)), k)), 2*eps)
+				return []*Node{gk, fdK, gx, fdX}
+			}, x, k, r, dx, dk)
+			v := func(i int) float64 { return out[i].Value().(float64) }
+			if math.Abs(v(0)-v(1)) > 1e-6*math.Max(1, math.Abs(v(1))) {
+				t.Errorf("kernel: analytic %g, finite difference %g", v(0), v(1))
+			}
+			if c.spec.NoInputGrad {
+				if v(2) != 0 {
+					t.Errorf("NoInputGrad: input gradient %g, want 0", v(2))
+				}
+				return
+			}
+			if math.Abs(v(2)-v(3)) > 1e-6*math.Max(1, math.Abs(v(3))) {
+				t.Errorf("input: analytic %g, finite difference %g", v(2), v(3))
+			}
+		})
+	}
+}
