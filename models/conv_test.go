@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
@@ -161,3 +163,6 @@ func TestConv3DFiniteDifferences(t *testing.T) {
 		})
 	}
 }
+
+// shapesOf is a float32 shape with the given dimensions.
+func shapesOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }

@@ -6,6 +6,11 @@
 package models
 
 import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -20,4 +25,104 @@ type Backbone interface {
 	// [B,FeatureDim]. training selects batch statistics (and updates the
 	// running ones) or the running statistics.
 	Features(scope *model.Scope, clips *graph.Node, training bool) *graph.Node
+}
+
+// Options configure a backbone built by New.
+type Options struct {
+	// Width multiplies every channel width (0 means 1). 0.125 turns
+	// R3D-18's 64/128/256/512 into 8/16/32/64.
+	Width float64
+	// Widths, when set, replaces the stage widths outright (4 for the
+	// ResNets, 1 for ViT: the embedding width).
+	Widths []int
+	// Tubelet is the ViT patch size (T,H,W); zero means 2x16x16.
+	Tubelet [3]int
+}
+
+// stageWidths applies Widths or Width to the default widths.
+func (o Options) stageWidths(def [4]int) ([4]int, error) {
+	if len(o.Widths) > 0 {
+		if len(o.Widths) != 4 {
+			return def, fmt.Errorf("want 4 stage widths, got %v", o.Widths)
+		}
+		var w [4]int
+		for i, v := range o.Widths {
+			if v < 1 {
+				return def, fmt.Errorf("stage widths must be positive, got %v", o.Widths)
+			}
+			w[i] = v
+		}
+		return w, nil
+	}
+	mult := o.Width
+	if mult == 0 {
+		mult = 1
+	}
+	if mult < 0 {
+		return def, fmt.Errorf("width multiplier must be positive, got %g", mult)
+	}
+	var w [4]int
+	for i, v := range def {
+		w[i] = max(1, int(math.Round(float64(v)*mult)))
+	}
+	return w, nil
+}
+
+// Constructor builds a backbone registered under name.
+type Constructor func(name string, opts Options) (Backbone, error)
+
+// registry maps backbone names to constructors and their default options.
+var registry = map[string]registered{}
+
+type registered struct {
+	ctor     Constructor
+	defaults Options
+	doc      string
+}
+
+// Register adds a backbone constructor under name; defaults are the
+// options used where the caller leaves a field zero. It panics on a
+// duplicate name (a programming error at init time).
+func Register(name, doc string, ctor Constructor, defaults Options) {
+	if _, dup := registry[name]; dup {
+		panic("models: duplicate backbone name " + name)
+	}
+	registry[name] = registered{ctor: ctor, defaults: defaults, doc: doc}
+}
+
+// New builds the backbone registered under name (see Names).
+func New(name string, opts Options) (Backbone, error) {
+	r, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown architecture %q: choose one of %s", name, strings.Join(Names(), ", "))
+	}
+	if opts.Width == 0 && len(opts.Widths) == 0 {
+		opts.Width, opts.Widths = r.defaults.Width, r.defaults.Widths
+	}
+	if opts.Tubelet == [3]int{} {
+		opts.Tubelet = r.defaults.Tubelet
+	}
+	return r.ctor(name, opts)
+}
+
+// Names lists the registered backbone names, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Describe returns the one-line description a backbone was registered with.
+func Describe(name string) string { return registry[name].doc }
+
+func init() {
+	Register("r3d_18", "torchvision r3d_18: 3x3x3 convs, 33.2 M parameters", newVideoResNet([4]string{convSimple, convSimple, convSimple, convSimple}, false), Options{})
+	Register("mc3_18", "torchvision mc3_18: 3x3x3 in layer1, 1x3x3 after", newVideoResNet([4]string{convSimple, convNoTemporal, convNoTemporal, convNoTemporal}, false), Options{})
+	Register("r2plus1d_18", "torchvision r2plus1d_18: (2+1)D factorised convs", newVideoResNet([4]string{conv2Plus1D, conv2Plus1D, conv2Plus1D, conv2Plus1D}, true), Options{})
+	Register("r3d-small", "r3d_18 with widths 8/16/32/64 (the CPU anchor's network)", newVideoResNet([4]string{convSimple, convSimple, convSimple, convSimple}, false), Options{Widths: []int{8, 16, 32, 64}})
+	Register("mc3-small", "mc3_18 with widths 8/16/32/64", newVideoResNet([4]string{convSimple, convNoTemporal, convNoTemporal, convNoTemporal}, false), Options{Widths: []int{8, 16, 32, 64}})
+	Register("r2plus1d-small", "r2plus1d_18 with widths 8/16/32/64", newVideoResNet([4]string{conv2Plus1D, conv2Plus1D, conv2Plus1D, conv2Plus1D}, true), Options{Widths: []int{8, 16, 32, 64}})
 }
