@@ -1,0 +1,185 @@
+// Package pretext holds the self-supervised objectives vidrep pretrains with:
+// transformation prediction (clip order, odd-one-out, VCOP, rotation, speed,
+// arrow of time), instance discrimination (SimCLR/CVRL, MoCo, BYOL) and masked
+// modelling (VideoMAE).
+//
+// A Method makes its views and integer targets from one video (a
+// loader.Sampler) and builds its loss from a backbone's features (a function
+// with train.LossFn's signature). The backbone's variables live under the
+// scope "backbone" and every pretext-only head under "pretext/<method>", so a
+// saved backbone (the "backbone" scope alone) carries no pretext head.
+//
+// Samplers never look at the label they are given: pretraining feeds them
+// samples whose labels were hidden (see HideLabels and Unlabeled).
+package pretext
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vidrep/vidrep/loader"
+	"github.com/vidrep/vidrep/models"
+)
+
+// Scope names shared with the rest of vidrep.
+const (
+	// BackboneScope holds the backbone's variables: the part that is saved.
+	BackboneScope = "backbone"
+	// HeadScope holds every pretext-only variable (heads, momentum copies, queues).
+	HeadScope = "pretext"
+)
+
+// LossFn has the signature of train.LossFn: views are the batched views
+// ([B,T,H,W,3] each), targets the batched integer targets ([B] int32 each);
+// it returns a scalar loss and a scalar accuracy (the pretext accuracy, or
+// the instance-discrimination top-1 for contrastive methods, or 0 when the
+// method has no accuracy).
+type LossFn = func(scope *model.Scope, views, targets []*graph.Node, training bool) (loss, accuracy *graph.Node)
+
+// AugmentFunc turns a decoded clip into a model-ready tensor, applying the
+// same spatial augmentation to every frame (loader.Augment with a preset).
+type AugmentFunc func(raw *loader.RawClip, rng *rand.Rand) loader.ClipTensor
+
+// Method is one self-supervised objective.
+type Method interface {
+	// Name is the registry name (or the combination spec).
+	Name() string
+	// Sampler makes the views and targets of one video.
+	Sampler() loader.Sampler
+	// NumViews is the number of views each Example holds.
+	NumViews() int
+	// NumTargets is the number of integer targets each Example holds.
+	NumTargets() int
+	// Loss builds the objective's loss on top of the backbone.
+	Loss(bb models.Backbone) LossFn
+}
+
+// Options configures a method; zero fields take the defaults of WithDefaults.
+type Options struct {
+	Frames  int         // frames per clip (T); default 8
+	Stride  int         // temporal stride between the frames of a clip; default 2
+	Augment AugmentFunc // spatial augmentation; required by Sampler
+
+	Hidden      int     // hidden width of the classification heads; default 512
+	ProjDim     int     // projection width of contrastive heads; default 128
+	Temperature float64 // InfoNCE temperature; default 0.1
+	Momentum    float64 // EMA rate of momentum encoders (moco, byol); default 0.99
+	QueueSize   int     // MoCo's queue of negatives; default 1024
+	MaskRatio   float64 // VideoMAE tube-mask ratio in [0.75,0.9] usually; default 0.9
+	Clips       int     // clips per tuple: vcop K (default 3), odd-one-out N (default 4)
+	Gap         int     // frames between consecutive clips of vcop/order tuples; default 0 (contiguous)
+}
+
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	deff := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.Frames, 8)
+	def(&o.Stride, 2)
+	def(&o.Hidden, 512)
+	def(&o.ProjDim, 128)
+	def(&o.QueueSize, 1024)
+	deff(&o.Temperature, 0.1)
+	deff(&o.Momentum, 0.99)
+	deff(&o.MaskRatio, 0.9)
+	return o
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Frames < 1 || o.Stride < 1:
+		return fmt.Errorf("pretext: frames (%d) and stride (%d) must be positive", o.Frames, o.Stride)
+	case o.Hidden < 1 || o.ProjDim < 1 || o.QueueSize < 1 || o.Gap < 0:
+		return fmt.Errorf("pretext: hidden, projection and queue sizes must be positive and the gap non-negative")
+	case o.Temperature <= 0:
+		return fmt.Errorf("pretext: temperature %g must be positive", o.Temperature)
+	case o.Momentum < 0 || o.Momentum >= 1:
+		return fmt.Errorf("pretext: momentum %g must be in [0,1)", o.Momentum)
+	case o.MaskRatio <= 0 || o.MaskRatio >= 1:
+		return fmt.Errorf("pretext: mask ratio %g must be in (0,1)", o.MaskRatio)
+	}
+	return nil
+}
+
+type constructor func(o Options) (Method, error)
+
+var registry = map[string]constructor{}
+
+func register(name string, c constructor) { registry[name] = c }
+
+// Names lists the registered methods in alphabetical order.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the method spec names: one registered name ("vcop"), or a
+// weighted combination whose terms are joined by "+" or "," and each may
+// carry a weight after a colon ("vcop+rotation", "vcop:1,rotation:0.5").
+func New(spec string, opts Options) (Method, error) {
+	opts = opts.WithDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	terms, err := parseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	if len(terms) == 1 && terms[0].weight == 1 {
+		return registry[terms[0].name](opts)
+	}
+	return newCombo(spec, terms, opts)
+}
+
+type term struct {
+	name   string
+	weight float64
+}
+
+// parseSpec splits "a:w1+b:w2" into its terms and checks every name.
+func parseSpec(spec string) ([]term, error) {
+	fields := strings.FieldsFunc(strings.TrimSpace(spec), func(r rune) bool { return r == '+' || r == ',' })
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("pretext: empty method; choose one of %s", strings.Join(Names(), ", "))
+	}
+	var terms []term
+	seen := map[string]bool{}
+	for _, f := range fields {
+		name, w, hasW := strings.Cut(strings.TrimSpace(f), ":")
+		t := term{name: strings.TrimSpace(name), weight: 1}
+		if _, ok := registry[t.name]; !ok {
+			return nil, fmt.Errorf("pretext: unknown method %q; choose one of %s (combine with +, e.g. vcop:1+rotation:0.5)", t.name, strings.Join(Names(), ", "))
+		}
+		if hasW {
+			v, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+			if err != nil || v <= 0 {
+				return nil, fmt.Errorf("pretext: weight %q of method %q must be a positive number", w, t.name)
+			}
+			t.weight = v
+		}
+		if seen[t.name] {
+			return nil, fmt.Errorf("pretext: method %q appears twice in %q", t.name, spec)
+		}
+		seen[t.name] = true
+		terms = append(terms, t)
+	}
+	return terms, nil
+}
