@@ -77,3 +77,26 @@ func (r ClipRequest) Validate() error {
 	}
 	return nil
 }
+
+// ScaledSize returns the output size of a w x h picture scaled so that its
+// short side is short pixels, keeping the aspect ratio (rounded to the nearest
+// pixel, at least 1). short <= 0 keeps the size.
+func ScaledSize(w, h, short int) (int, int) {
+	if short <= 0 || w <= 0 || h <= 0 {
+		return w, h
+	}
+	if w <= h {
+		return short, max(1, (h*short+w/2)/w)
+	}
+	return max(1, (w*short+h/2)/h), short
+}
+
+// Probe opens path with the default Opener and returns its Info.
+func Probe(path string) (Info, error) {
+	v, err := NewOpener().Open(path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer v.Close()
+	return v.Info(), nil
+}
