@@ -1,0 +1,106 @@
+package experiment
+
+import (
+	"math"
+	"sort"
+)
+
+// CellResult is what a finished cell measured.
+type CellResult struct {
+	Cell
+	Top1        float64            `json:"top1"`                  // video-level top-1 accuracy in [0,1] (R@1 for retrieval)
+	Top5        float64            `json:"top5,omitempty"`        // video-level top-5 accuracy
+	RecallAtK   map[string]float64 `json:"recall_at_k,omitempty"` // retrieval only: "1","5",... -> recall
+	WallSeconds float64            `json:"wall_s"`
+	ClipsPerSec float64            `json:"clips_per_s"`
+	RunDir      string             `json:"run_dir"`
+}
+
+// Row summarises one (init, budget, protocol) over its seeds.
+type Row struct {
+	Init      string   `json:"init"`
+	Labels    string   `json:"labels"`
+	Protocol  Protocol `json:"protocol"`
+	Seeds     int      `json:"seeds"`
+	Mean      float64  `json:"mean_top1"`
+	Std       float64  `json:"std_top1"`        // sample standard deviation (n-1); 0 for one seed
+	GainMean  float64  `json:"gain_over_scratch"` // Mean minus scratch's Mean for the same budget and protocol
+	HasGain   bool     `json:"has_gain"`          // false when scratch has no row to compare with
+	WallTotal float64  `json:"wall_s_total"`
+}
+
+// Aggregate groups results by (init, budget, protocol) and computes mean,
+// standard deviation and the gain over scratch. Rows come back in the order
+// of first appearance in results.
+func Aggregate(results []CellResult) []Row {
+	type key struct {
+		init, labels string
+		proto        Protocol
+	}
+	var order []key
+	groups := map[key][]CellResult{}
+	for _, r := range results {
+		k := key{r.Init, r.Labels, r.Protocol}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	rows := make([]Row, 0, len(order))
+	means := map[key]float64{}
+	for _, k := range order {
+		g := groups[k]
+		vals := make([]float64, len(g))
+		wall := 0.0
+		for i, r := range g {
+			vals[i] = r.Top1
+			wall += r.WallSeconds
+		}
+		m, s := meanStd(vals)
+		means[k] = m
+		rows = append(rows, Row{Init: k.init, Labels: k.labels, Protocol: k.proto, Seeds: len(g), Mean: m, Std: s, WallTotal: wall})
+	}
+	for i := range rows {
+		base, ok := means[key{InitScratch, rows[i].Labels, rows[i].Protocol}]
+		if ok {
+			rows[i].GainMean = rows[i].Mean - base
+			rows[i].HasGain = true
+		}
+	}
+	return rows
+}
+
+// meanStd returns the mean and the sample standard deviation of vals.
+func meanStd(vals []float64) (mean, std float64) {
+	if len(vals) == 0 {
+		return 0, 0
+	}
+	for _, v := range vals {
+		mean += v
+	}
+	mean /= float64(len(vals))
+	if len(vals) < 2 {
+		return mean, 0
+	}
+	ss := 0.0
+	for _, v := range vals {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(vals)-1))
+}
+
+// Best returns, for a protocol and budget, the self-supervised init (not
+// scratch, supervised or imported) with the highest mean, and whether one exists.
+func Best(rows []Row, proto Protocol, labels string) (Row, bool) {
+	var cands []Row
+	for _, r := range rows {
+		if r.Protocol == proto && r.Labels == labels && r.Init != InitScratch && r.Init != InitSupervised && r.Init != InitImported {
+			cands = append(cands, r)
+		}
+	}
+	if len(cands) == 0 {
+		return Row{}, false
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Mean > cands[j].Mean })
+	return cands[0], true
+}

@@ -1,0 +1,63 @@
+package experiment
+
+import (
+	"math"
+	"testing"
+)
+
+func TestCellsGrid(t *testing.T) {
+	cells := Cells([]string{"scratch", "vcop"}, []string{"5/class", "all"}, []Protocol{Finetune, Retrieval}, 3)
+	// finetune: 2 inits x 2 budgets x 3 seeds = 12; retrieval: 2 inits x 1 budget x 3 seeds = 6.
+	if len(cells) != 18 {
+		t.Fatalf("got %d cells, want 18", len(cells))
+	}
+	seen := map[string]bool{}
+	for _, c := range cells {
+		if seen[c.Key()] {
+			t.Errorf("duplicate cell key %q", c.Key())
+		}
+		seen[c.Key()] = true
+		if c.Protocol == Retrieval && c.Labels != "all" {
+			t.Errorf("retrieval cell with budget %q", c.Labels)
+		}
+	}
+	if got, want := (Cell{Init: "vcop", Labels: "10%", Seed: 2, Protocol: Linear}).Key(), "vcop/10pct/linear/seed2"; got != want {
+		t.Errorf("Key = %q, want %q", got, want)
+	}
+	if got, want := (Cell{Init: "scratch", Labels: "5/class", Protocol: Finetune}).Key(), "scratch/5perclass/finetune/seed0"; got != want {
+		t.Errorf("Key = %q, want %q", got, want)
+	}
+}
+
+func TestAggregate(t *testing.T) {
+	res := []CellResult{
+		{Cell: Cell{Init: "scratch", Labels: "5/class", Protocol: Finetune, Seed: 0}, Top1: 0.20, WallSeconds: 1},
+		{Cell: Cell{Init: "scratch", Labels: "5/class", Protocol: Finetune, Seed: 1}, Top1: 0.30, WallSeconds: 2},
+		{Cell: Cell{Init: "vcop", Labels: "5/class", Protocol: Finetune, Seed: 0}, Top1: 0.50},
+		{Cell: Cell{Init: "vcop", Labels: "5/class", Protocol: Finetune, Seed: 1}, Top1: 0.70},
+		{Cell: Cell{Init: "speed", Labels: "5/class", Protocol: Finetune, Seed: 0}, Top1: 0.40},
+		{Cell: Cell{Init: "vcop", Labels: "all", Protocol: Finetune, Seed: 0}, Top1: 0.9},
+	}
+	rows := Aggregate(res)
+	if len(rows) != 4 {
+		t.Fatalf("got %d rows, want 4", len(rows))
+	}
+	sc := rows[0]
+	if sc.Init != "scratch" || math.Abs(sc.Mean-0.25) > 1e-12 || math.Abs(sc.Std-math.Sqrt(0.005)) > 1e-12 || sc.WallTotal != 3 {
+		t.Errorf("scratch row = %+v, want mean 0.25, std sqrt(0.005), wall 3", sc)
+	}
+	vc := rows[1]
+	if !vc.HasGain || math.Abs(vc.GainMean-0.35) > 1e-12 {
+		t.Errorf("vcop gain = %v (has %v), want 0.35", vc.GainMean, vc.HasGain)
+	}
+	if rows[3].HasGain {
+		t.Errorf("vcop/all has no scratch row to compare with, HasGain should be false")
+	}
+	best, ok := Best(rows, Finetune, "5/class")
+	if !ok || best.Init != "vcop" {
+		t.Errorf("Best = %+v, %v; want vcop", best, ok)
+	}
+	if _, ok := Best(rows, Linear, "5/class"); ok {
+		t.Errorf("Best found a linear row where there is none")
+	}
+}
