@@ -3,11 +3,52 @@ package dataset
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/vidrep/vidrep/internal/testvideo"
 )
+
+// videoCache holds one tiny real video per container, made once per run.
+var videoCache struct {
+	sync.Mutex
+	bytes map[string]string
+}
+
+// realVideo returns the bytes of a tiny real video for a file name's
+// extension: MPEG-4 Part 2 in .avi, H.264 in .mp4/.mkv, VP8 in .webm. The
+// test is skipped without ffmpeg.
+func realVideo(t testing.TB, name string) string {
+	t.Helper()
+	ext := strings.ToLower(path.Ext(name))
+	videoCache.Lock()
+	defer videoCache.Unlock()
+	if b, ok := videoCache.bytes[ext]; ok {
+		return b
+	}
+	file := filepath.Join(t.TempDir(), "v"+ext)
+	switch ext {
+	case ".avi":
+		testvideo.Make(t, file, testvideo.Options{Frames: 4, Codec: "mpeg4"})
+	case ".webm":
+		testvideo.Run(t, "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "4", "-c:v", "libvpx", file)
+	default:
+		testvideo.Make(t, file, testvideo.Options{Frames: 4})
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if videoCache.bytes == nil {
+		videoCache.bytes = map[string]string{}
+	}
+	videoCache.bytes[ext] = string(b)
+	return string(b)
+}
 
 // writeTree writes files (path -> content) under root, making folders.
 func writeTree(t testing.TB, root string, files map[string]string) {
@@ -53,7 +94,7 @@ func makeUCF101(t testing.TB, root, listDir, videoDir string) {
 			for g := 1; g <= 25; g++ {
 				for clip := 1; clip <= 2; clip++ {
 					name := ucfName(c, g, clip)
-					files[filepath.Join(videoDir, name)] = "video"
+					files[filepath.Join(videoDir, name)] = realVideo(t, name)
 					if g >= lo && g <= hi {
 						fmt.Fprintf(&test, "%s\r\n", name)
 					} else {

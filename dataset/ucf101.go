@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -208,6 +207,3 @@ func ucfGroupOf(rel string) string {
 	}
 	return m[1]
 }
-
-// errNotImplemented marks layouts not read yet.
-var errNotImplemented = errors.New("not implemented yet")
