@@ -52,10 +52,10 @@ func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
 	}
 	n := x.Shape().Size() / c
 	xf := ConvertDType(x, dtypes.Float32)
-	mean := ReduceMean(xf, axes...)                             // [C]
-	centred := Sub(xf, Reshape(mean, bshape...))                // [..., C]
-	variance := ReduceMean(Mul(centred, centred), axes...)      // [C], biased
-	inv := Mul(Rsqrt(AddScalar(variance, BatchNormEpsilon)), gamma.NodeValue(g))
+	mean := ReduceMean(xf, axes...)                        // [C]
+	centred := Sub(xf, Reshape(mean, bshape...))           // [..., C]
+	variance := ReduceMean(Mul(centred, centred), axes...) // [C], biased
+	inv := Div(gamma.NodeValue(g), Sqrt(AddScalar(variance, BatchNormEpsilon)))
 	y := Add(Mul(centred, Reshape(inv, bshape...)), Reshape(beta.NodeValue(g), bshape...))
 
 	m := float64(BatchNormMomentum)

@@ -1,9 +1,10 @@
 package main
 
-import "errors"
-
-// BenchInferCmd implements "vidrep bench_infer".
-type BenchInferCmd struct{}
+// BenchInferCmd implements "vidrep bench infer": pooled features in
+// evaluation mode on synthetic clips.
+type BenchInferCmd struct {
+	BenchModelFlags
+}
 
 // Run executes the command.
-func (c *BenchInferCmd) Run() error { return errors.New("vidrep bench_infer: not implemented yet") }
+func (c *BenchInferCmd) Run() error { return c.run(false) }
