@@ -31,6 +31,7 @@ const (
 type hmdbEntry struct {
 	path string // relative to the root: <class>/<file>
 	tag  int
+	line int
 }
 
 // loadHMDB51 reads every class's split files.
@@ -111,7 +112,7 @@ func (d *Dataset) readHMDBSplit(c *confiner, file, class string, label int, sp *
 	}
 	for _, e := range entries {
 		if err := c.check(e.path); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return lineErr(file, e.line, err)
 		}
 		s := Sample{Path: e.path, Label: label}
 		switch e.tag {
@@ -144,7 +145,7 @@ func parseHMDBSplit(data []byte, file, class string) ([]hmdbEntry, error) {
 		if err != nil {
 			return nil, lineErr(file, i+1, err)
 		}
-		out = append(out, hmdbEntry{p, tag})
+		out = append(out, hmdbEntry{p, tag, i + 1})
 	}
 	return out, nil
 }

@@ -77,7 +77,7 @@ func TestParseHMDBSplit(t *testing.T) {
 	for _, tc := range []struct {
 		name, text, want, err string
 	}{
-		{"tags", "a.avi 1 \nb.avi 2\nc.avi 0\r\n", "[{c/a.avi 1} {c/b.avi 2} {c/c.avi 0}]", ""},
+		{"tags", "a.avi 1 \nb.avi 2\nc.avi 0\r\n", "[{c/a.avi 1 1} {c/b.avi 2 2} {c/c.avi 0 3}]", ""},
 		{"no tag", "a.avi\n", "", "f:1: want"},
 		{"bad tag", "a.avi 1\nb.avi 3\n", "", "f:2: want"},
 		{"escape", "../../x.avi 1\n", "", "f:1: path \"../../x.avi\" escapes"},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -86,7 +87,7 @@ func (d *Dataset) readSSv2List(c *confiner, file, videoDir string) ([]Sample, er
 	d.problems = append(d.problems, probs...)
 	for _, s := range samples {
 		if err := c.check(s.Path); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, fmt.Errorf("%s: id %s: %w", file, strings.TrimSuffix(path.Base(s.Path), ".webm"), err)
 		}
 	}
 	return samples, nil

@@ -81,20 +81,28 @@ func (d *Dataset) readUCFList(c *confiner, file, base string) ([]Sample, error) 
 	if err != nil {
 		return nil, err
 	}
-	samples, probs, err := parseUCFList(data, file, d.Classes)
+	listed, probs, err := parseUCFList(data, file, d.Classes)
 	if err != nil {
 		return nil, err
 	}
 	d.problems = append(d.problems, probs...)
-	for i := range samples {
+	samples := make([]Sample, len(listed))
+	for i, e := range listed {
 		if base != "" {
-			samples[i].Path = base + "/" + samples[i].Path
+			e.Path = base + "/" + e.Path
 		}
-		if err := c.check(samples[i].Path); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+		if err := c.check(e.Path); err != nil {
+			return nil, lineErr(file, e.line, err)
 		}
+		samples[i] = e.Sample
 	}
 	return samples, nil
+}
+
+// listed is a sample with the line of the file that named it.
+type listed struct {
+	Sample
+	line int
 }
 
 // parseClassInd parses classInd.txt: lines "<id> <Class>" with ids 1..N,
@@ -145,12 +153,12 @@ func parseClassInd(data []byte, file string) ([]string, error) {
 // or "<Class>/<file>". The label is the 1-based id when given, else the
 // class of the folder. Lines whose class is not in classes are left out and
 // reported; a path that escapes the root is an error naming file and line.
-func parseUCFList(data []byte, file string, classes []string) ([]Sample, []Problem, error) {
+func parseUCFList(data []byte, file string, classes []string) ([]listed, []Problem, error) {
 	index := make(map[string]int, len(classes))
 	for i, c := range classes {
 		index[c] = i
 	}
-	var out []Sample
+	var out []listed
 	var probs []Problem
 	for i, ln := range lines(data) {
 		ln = strings.TrimSpace(ln)
@@ -178,7 +186,7 @@ func parseUCFList(data []byte, file string, classes []string) ([]Sample, []Probl
 			probs = append(probs, Problem{KindUnknownClass, Warning, fmt.Sprintf("%s: class %q is not in classInd.txt; %s left out", where, dir, rel)})
 			continue
 		}
-		out = append(out, Sample{Path: rel, Label: label, Group: ucfGroupOf(rel)})
+		out = append(out, listed{Sample{Path: rel, Label: label, Group: ucfGroupOf(rel)}, i + 1})
 	}
 	return out, probs, nil
 }
