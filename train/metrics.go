@@ -1,0 +1,192 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/gomlx/compute"
+)
+
+// Record is one line of metrics.jsonl: a logged step (Kind "step", loss and
+// accuracy averaged over the steps since the previous line) or the end of
+// an epoch (Kind "epoch", averaged over the epoch). Epoch counts from 1.
+type Record struct {
+	Kind      string   `json:"kind"`
+	Step      int      `json:"step"`
+	Epoch     int      `json:"epoch"`
+	Loss      float64  `json:"loss"`
+	Accuracy  *float64 `json:"accuracy,omitempty"`
+	LR        float64  `json:"lr"`
+	GradNorm  float64  `json:"grad_norm,omitempty"`
+	ClipsPerS float64  `json:"clips_per_s"`
+	ElapsedS  float64  `json:"elapsed_s"`
+}
+
+// Summary is what a finished run reports; it is written to summary.json.
+type Summary struct {
+	Steps      int      `json:"steps"`              // optimizer steps done
+	Epochs     int      `json:"epochs"`             // epochs completed
+	Loss       float64  `json:"loss"`               // mean loss of the last epoch (or last steps)
+	Accuracy   *float64 `json:"accuracy,omitempty"` // mean accuracy of the same steps, if the loss gives one
+	ElapsedS   float64  `json:"elapsed_s"`          // training time, all sessions together
+	ClipsPerS  float64  `json:"clips_per_s"`        // throughput of this session
+	Params     int      `json:"params"`             // model parameters (optimizer state excluded)
+	Checkpoint string   `json:"checkpoint"`         // path of the final checkpoint
+	Resumed    bool     `json:"resumed"`            // whether this session resumed a run
+	Backend    string   `json:"backend"`            // backend name
+}
+
+// ReadMetrics parses a metrics.jsonl file.
+func ReadMetrics(path string) ([]Record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a metrics record: %v", path, i+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// truncateMetrics keeps the records of path up to step (those a resumed run
+// will not write again).
+func truncateMetrics(path string, step int) error {
+	records, err := ReadMetrics(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return writeAtomically(path, func(w0 io.Writer) error {
+		w := bufio.NewWriter(w0)
+		enc := json.NewEncoder(w)
+		for _, r := range records {
+			if r.Step <= step {
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			}
+		}
+		return w.Flush()
+	})
+}
+
+// metricsWriter appends records to metrics.jsonl, one JSON object per line.
+type metricsWriter struct {
+	f *os.File
+}
+
+func openMetrics(path string) (*metricsWriter, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write metrics: %w", err)
+	}
+	return &metricsWriter{f: f}, nil
+}
+
+func (m *metricsWriter) write(r Record) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = m.f.Write(append(line, '\n'))
+	return err
+}
+
+func (m *metricsWriter) close() error { return m.f.Close() }
+
+// writeJSON writes v as indented JSON to path, atomically.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomically(path, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
+}
+
+// runConfig is the content of config.json.
+type runConfig struct {
+	Config             Config         `json:"config"`
+	Version            string         `json:"version"`
+	Backend            string         `json:"backend"`
+	BackendDescription string         `json:"backend_description"`
+	GoVersion          string         `json:"go_version"`
+	StepsPerEpoch      int            `json:"steps_per_epoch"`
+	TotalSteps         int            `json:"total_steps"`
+	Created            string         `json:"created"`
+	Info               map[string]any `json:"info,omitempty"`
+}
+
+func newRunConfig(cfg Config, backend compute.Backend, stepsPerEpoch, total int, info map[string]any) runConfig {
+	version := buildVersion()
+	if v, ok := info["version"].(string); ok && v != "" {
+		version = v
+	}
+	return runConfig{Config: cfg, Version: version, Backend: backend.Name(), BackendDescription: backend.Description(),
+		GoVersion: runtime.Version(), StepsPerEpoch: stepsPerEpoch, TotalSteps: total,
+		Created: time.Now().UTC().Format(time.RFC3339), Info: info}
+}
+
+// buildVersion is the module version and VCS revision of the binary, if known.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	version := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			version += " " + s.Value
+		}
+	}
+	return version
+}
+
+// checkResumable compares the settings that fix a run's trajectory with those
+// in an existing config.json; epochs, steps and logging may change.
+func checkResumable(path string, cfg Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil // no config to compare with: the checkpoint alone decides
+	}
+	var old runConfig
+	if err := json.Unmarshal(data, &old); err != nil {
+		return fmt.Errorf("%s: not a run config (%v); remove it or resume in the right run directory", path, err)
+	}
+	o := old.Config
+	diffs := []struct {
+		name     string
+		old, new any
+	}{
+		{"optimizer", o.Optimizer, cfg.Optimizer}, {"batch", o.BatchSize, cfg.BatchSize},
+		{"lr", o.LR, cfg.LR}, {"accum", o.AccumSteps, cfg.AccumSteps}, {"dtype", o.DType, cfg.DType},
+		{"seed", o.Seed, cfg.Seed}, {"schedule", o.Schedule, cfg.Schedule}, {"warmup", o.WarmupSteps, cfg.WarmupSteps},
+		{"weight decay", o.WeightDecay, cfg.WeightDecay},
+	}
+	for _, d := range diffs {
+		if d.old != d.new {
+			return fmt.Errorf("cannot resume %s: it was trained with %s %v, now %v; use the same setting or a new run directory",
+				path, d.name, d.old, d.new)
+		}
+	}
+	return nil
+}
