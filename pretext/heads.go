@@ -2,8 +2,6 @@ package pretext
 
 import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better with the dot import.
-	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vidrep/vidrep/models"
@@ -21,26 +19,30 @@ func headScope(root *model.Scope, name string) *model.Scope {
 // (one set of batch statistics, one graph) and returns one [B,D] feature
 // node per view.
 func viewFeatures(bb models.Backbone, scope *model.Scope, views []*Node, training bool) []*Node {
-	b := views[0].Shape().Dim(0)
 	all := views[0]
 	if len(views) > 1 {
 		all = Concatenate(views, 0)
 	}
-	f := bb.Features(scope, all, training) // [V*B, D]
-	out := make([]*Node, len(views))
-	for i := range views {
-		out[i] = Slice(f, AxisRange(i*b, (i+1)*b))
+	return splitRows(bb.Features(scope, all, training), len(views)) // V x [B, D]
+}
+
+// mlp is Linear(hidden) -> [BatchNorm] -> ReLU -> Linear(out) (models.MLPHead).
+func mlp(scope *model.Scope, x *Node, hidden, out int, batchNorm, training bool) *Node {
+	return models.MLPHead(scope, x, hidden, out, batchNorm, training)
+}
+
+// linear is one Linear layer with bias under scope (float32 weights whatever
+// the compute type).
+func linear(scope *model.Scope, x *Node, out int) *Node {
+	return models.Linear(scope, x, out)
+}
+
+// splitRows cuts x [N*k, ...] into k equal blocks along the first axis.
+func splitRows(x *Node, k int) []*Node {
+	b := x.Shape().Dim(0) / k
+	out := make([]*Node, k)
+	for i := range out {
+		out[i] = Slice(x, AxisRange(i*b, (i+1)*b))
 	}
 	return out
-}
-
-// mlp is Dense(hidden) -> ReLU -> Dense(out), each layer in its own sub-scope.
-func mlp(scope *model.Scope, x *Node, hidden, out int) *Node {
-	h := activation.Relu(layers.Dense(scope.In("fc1"), x, true, hidden))
-	return layers.Dense(scope.In("fc2"), h, true, out)
-}
-
-// linear is one Dense layer with bias under scope.
-func linear(scope *model.Scope, x *Node, out int) *Node {
-	return layers.Dense(scope, x, true, out)
 }

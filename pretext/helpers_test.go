@@ -159,19 +159,30 @@ func testBackend(t testing.TB) compute.Backend {
 // returns the losses before each step and the final accuracy.
 func trainLosses(t testing.TB, m Method, bb models.Backbone, steps, batch int, lr float64) ([]float64, float64) {
 	t.Helper()
+	losses, acc, _ := trainStore(t, m, bb, steps, batch, lr, nil)
+	return losses, acc
+}
+
+// trainStore is trainLosses with access to the store: lr 0 runs the loss
+// graph without an optimizer (only the method's own in-graph updates), and
+// between(step, store) is called after each step when not nil.
+func trainStore(t testing.TB, m Method, bb models.Backbone, steps, batch int, lr float64, between func(int, *model.Store)) ([]float64, float64, *model.Store) {
+	t.Helper()
 	backend := testBackend(t)
 	store := model.NewStore()
 	if err := store.SetRNGStateFromSeed(1); err != nil {
 		t.Fatal(err)
 	}
-	opt := optimizer.Adam().LearningRate(lr).Done()
+	opt := optimizer.Adam().LearningRate(max(lr, 1e-9)).Done()
 	lossFn := m.Loss(bb)
 	nv := m.NumViews()
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) []*Node {
 		g := inputs[0].Graph()
 		store.SetTraining(g, true)
 		loss, acc := lossFn(scope, inputs[:nv], inputs[nv:], true)
-		opt.UpdateGraph(scope, g, loss)
+		if lr > 0 {
+			opt.UpdateGraph(scope, g, loss)
+		}
 		return []*Node{loss, acc}
 	})
 	if err != nil {
@@ -188,15 +199,18 @@ func trainLosses(t testing.TB, m Method, bb models.Backbone, steps, batch int, l
 	}
 	var losses []float64
 	var acc float64
-	for range steps {
+	for step := range steps {
 		out, err := exec.Call(args...)
 		if err != nil {
 			t.Fatalf("%s step: %v", m.Name(), err)
 		}
 		losses = append(losses, scalar(out[0]))
 		acc = scalar(out[1])
+		if between != nil {
+			between(step, store)
+		}
 	}
-	return losses, acc
+	return losses, acc, store
 }
 
 func scalar(t *tensors.Tensor) float64 {

@@ -8,6 +8,7 @@ import (
 // CrossEntropy is the mean softmax cross-entropy of logits [B,C] against
 // integer targets [B], and the fraction of rows whose arg-max is the target.
 func CrossEntropy(logits, targets *Node) (loss, accuracy *Node) {
+	logits = ConvertDType(logits, dtypes.Float32)
 	classes := logits.Shape().Dim(-1)
 	labels := ConvertDType(targets, dtypes.Int32)
 	onehot := OneHot(labels, classes, logits.DType())
@@ -25,7 +26,8 @@ func CrossEntropy(logits, targets *Node) (loss, accuracy *Node) {
 // similar other embedding is the partner.
 func InfoNCE(z1, z2 *Node, temperature float64) (loss, accuracy *Node) {
 	b := z1.Shape().Dim(0)
-	z := L2Normalize(Concatenate([]*Node{z1, z2}, 0), -1) // [2B,P]
+	z := ConvertDType(Concatenate([]*Node{z1, z2}, 0), dtypes.Float32)
+	z = L2Normalize(z, -1) // [2B,P]
 	logits := DivScalar(MatMul(z, Transpose(z, 0, 1)), temperature)
 	g := z.Graph()
 	eye := Iota(g, logits.Shape(), 0)
@@ -42,6 +44,7 @@ func InfoNCE(z1, z2 *Node, temperature float64) (loss, accuracy *Node) {
 // ||p/|p| - t/|t|||^2 = 2 - 2 cos(p,t), for predictions p and targets t
 // [B,P]. It does not stop the gradient through t: the caller decides.
 func NormalizedMSE(p, t *Node) *Node {
+	p, t = ConvertDType(p, dtypes.Float32), ConvertDType(t, dtypes.Float32)
 	d := Sub(L2Normalize(p, -1), L2Normalize(t, -1))
 	return ReduceAllMean(ReduceSum(Square(d), -1))
 }
@@ -50,7 +53,8 @@ func NormalizedMSE(p, t *Node) *Node {
 // counted only where mask [B,N] is 1 (the masked patches): the sum of the
 // squared errors of masked patches divided by (number of masked patches * P).
 func MaskedMSE(pred, target, mask *Node) *Node {
-	m := ConvertDType(mask, pred.DType())
+	pred, target = ConvertDType(pred, dtypes.Float32), ConvertDType(target, dtypes.Float32)
+	m := ConvertDType(mask, dtypes.Float32)
 	per := ReduceMean(Square(Sub(pred, target)), -1) // [B,N]
 	num := ReduceAllSum(Mul(per, m))
 	den := Max(ReduceAllSum(m), ScalarOne(m.Graph(), m.DType()))

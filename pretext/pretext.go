@@ -62,9 +62,13 @@ type Method interface {
 
 // Options configures a method; zero fields take the defaults of WithDefaults.
 type Options struct {
-	Frames  int         // frames per clip (T); default 8
-	Stride  int         // temporal stride between the frames of a clip; default 2
-	Augment AugmentFunc // spatial augmentation; required by Sampler
+	Frames int // frames per clip (T); default 8
+	Stride int // temporal stride between the frames of a clip; default 2
+	Size   int // side of the square crops; default 112
+	// Augment is the spatial augmentation. nil means loader.Augment with
+	// loader.AugTrain(Size) for transformation prediction and
+	// loader.AugStrong(Size) for instance discrimination.
+	Augment AugmentFunc
 
 	Hidden      int     // hidden width of the classification heads; default 512
 	ProjDim     int     // projection width of contrastive heads; default 128
@@ -90,6 +94,7 @@ func (o Options) WithDefaults() Options {
 	}
 	def(&o.Frames, 8)
 	def(&o.Stride, 2)
+	def(&o.Size, 112)
 	def(&o.Hidden, 512)
 	def(&o.ProjDim, 128)
 	def(&o.QueueSize, 1024)
@@ -101,8 +106,8 @@ func (o Options) WithDefaults() Options {
 
 func (o Options) validate() error {
 	switch {
-	case o.Frames < 1 || o.Stride < 1:
-		return fmt.Errorf("pretext: frames (%d) and stride (%d) must be positive", o.Frames, o.Stride)
+	case o.Frames < 1 || o.Stride < 1 || o.Size < 1:
+		return fmt.Errorf("pretext: frames (%d), stride (%d) and size (%d) must be positive", o.Frames, o.Stride, o.Size)
 	case o.Hidden < 1 || o.ProjDim < 1 || o.QueueSize < 1 || o.Gap < 0:
 		return fmt.Errorf("pretext: hidden, projection and queue sizes must be positive and the gap non-negative")
 	case o.Temperature <= 0:
@@ -113,6 +118,19 @@ func (o Options) validate() error {
 		return fmt.Errorf("pretext: mask ratio %g must be in (0,1)", o.MaskRatio)
 	}
 	return nil
+}
+
+// augment returns the configured augmentation, or the default preset:
+// strong (contrastive views) or the usual training transform.
+func (o Options) augment(strong bool) AugmentFunc {
+	if o.Augment != nil {
+		return o.Augment
+	}
+	cfg := loader.AugTrain(o.Size)
+	if strong {
+		cfg = loader.AugStrong(o.Size)
+	}
+	return func(raw *loader.RawClip, rng *rand.Rand) loader.ClipTensor { return loader.Augment(raw, cfg, rng) }
 }
 
 type constructor func(o Options) (Method, error)

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better with the dot import.
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vidrep/vidrep/loader"
@@ -70,7 +69,7 @@ func concatHead(hidden int) headFunc {
 		if len(feats) > 1 {
 			x = Concatenate(feats, -1)
 		}
-		return mlp(scope, x, hidden, classes)
+		return mlp(scope, x, hidden, classes, false, false)
 	}
 }
 
@@ -87,7 +86,7 @@ func pairwiseHead(hidden int) headFunc {
 			}
 		}
 		p := len(pairs)
-		x := activation.Relu(linear(scope.In("pair"), Concatenate(pairs, 0), hidden)) // [P*B, hidden]
+		x := models.Relu(linear(scope.In("pair"), Concatenate(pairs, 0), hidden)) // [P*B, hidden]
 		x = Reshape(TransposeAllDims(Reshape(x, p, b, hidden), 1, 0, 2), b, p*hidden)
 		return linear(scope.In("order"), x, classes)
 	}
@@ -106,9 +105,10 @@ func tupleStarts(n, k, frames, stride, gap int, rng *rand.Rand) []int {
 }
 
 func newRotation(o Options) (Method, error) {
+	aug := o.augment(false)
 	return &classifier{name: "rotation", views: 1, classes: 4, head: concatHead(o.Hidden),
 		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
-			c, err := readClip(r, randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng), o.Frames, o.Stride, o.Augment, rng)
+			c, err := readClip(r, randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng), o.Frames, o.Stride, aug, rng)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -121,19 +121,21 @@ func newRotation(o Options) (Method, error) {
 }
 
 func newSpeed(o Options) (Method, error) {
+	aug := o.augment(false)
 	return &classifier{name: "speed", views: 1, classes: len(SpeedRates), head: concatHead(o.Hidden),
 		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
 			k := rng.IntN(len(SpeedRates))
 			stride := SpeedRates[k]
-			c, err := readClip(r, randomStart(r.NumFrames(), span(o.Frames, stride), rng), o.Frames, stride, o.Augment, rng)
+			c, err := readClip(r, randomStart(r.NumFrames(), span(o.Frames, stride), rng), o.Frames, stride, aug, rng)
 			return []loader.ClipTensor{c}, k, err
 		}}, nil
 }
 
 func newArrow(o Options) (Method, error) {
+	aug := o.augment(false)
 	return &classifier{name: "arrow", views: 1, classes: 2, head: concatHead(o.Hidden),
 		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
-			c, err := readClip(r, randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng), o.Frames, o.Stride, o.Augment, rng)
+			c, err := readClip(r, randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng), o.Frames, o.Stride, aug, rng)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -152,10 +154,11 @@ func newVCOP(o Options) (Method, error) {
 	if k < 2 || k > 5 {
 		return nil, fmt.Errorf("pretext: vcop needs 2 to 5 clips per tuple, got %d", k)
 	}
+	aug := o.augment(false)
 	return &classifier{name: "vcop", views: k, classes: Factorial(k), head: pairwiseHead(o.Hidden),
 		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
 			starts := tupleStarts(r.NumFrames(), k, o.Frames, o.Stride, o.Gap, rng)
-			clips, err := readClips(r, starts, o.Frames, o.Stride, o.Augment, rng)
+			clips, err := readClips(r, starts, o.Frames, o.Stride, aug, rng)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -177,10 +180,11 @@ var orderTuples = map[int][][3]int{
 }
 
 func newOrder(o Options) (Method, error) {
+	aug := o.augment(false)
 	return &classifier{name: "order", views: 3, classes: 2, head: concatHead(o.Hidden),
 		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
 			starts := tupleStarts(r.NumFrames(), 5, o.Frames, o.Stride, o.Gap, rng)
-			clips, err := readClips(r, starts, o.Frames, o.Stride, o.Augment, rng)
+			clips, err := readClips(r, starts, o.Frames, o.Stride, aug, rng)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -211,13 +215,14 @@ func newOddOneOut(o Options) (Method, error) {
 	if n < 2 || o.Frames < 2 {
 		return nil, fmt.Errorf("pretext: odd-one-out needs at least 2 sequences of at least 2 frames (got %d of %d)", n, o.Frames)
 	}
+	aug := o.augment(false)
 	return &classifier{name: "odd-one-out", views: n, classes: n, head: concatHead(o.Hidden),
 		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
 			starts := make([]int, n)
 			for i := range starts {
 				starts[i] = randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng)
 			}
-			clips, err := readClips(r, starts, o.Frames, o.Stride, o.Augment, rng)
+			clips, err := readClips(r, starts, o.Frames, o.Stride, aug, rng)
 			if err != nil {
 				return nil, 0, err
 			}
