@@ -28,18 +28,16 @@ const (
 
 // Entry is one finished cache entry, as recorded in its sidecar.
 type Entry struct {
-	Source      string  `json:"source"`       // the path as listed: relative to the root, or absolute
-	Path        string  `json:"-"`            // absolute path of the cached .mp4
-	Frames      int     `json:"frames"`       // exact frame count of the cached video
-	Width       int     `json:"width"`        // cached picture size
-	Height      int     `json:"height"`       //
-	FPS         float64 `json:"fps"`          // average frame rate
-	Duration    float64 `json:"duration_s"`   // seconds
-	Bytes       int64   `json:"bytes"`        // size of the cached .mp4, checked on lookup
-	SourceSize  int64   `json:"source_size"`  // size of the source when it was cached
-	SourceMTime int64   `json:"source_mtime"` // modification time (Unix ns) of the source when it was cached
-	SourceW     int     `json:"source_width"` // source picture size
-	SourceH     int     `json:"source_height"`
+	Source      string  `json:"source"`            // the path as listed: relative to the root, or absolute
+	Path        string  `json:"-"`                 // absolute path of the cached .mp4
+	Frames      int     `json:"frames"`            // exact frame count of the cached video
+	Width       int     `json:"width"`             // cached picture size
+	Height      int     `json:"height"`            //
+	FPS         float64 `json:"fps"`               // average frame rate
+	Duration    float64 `json:"duration_s"`        // seconds
+	Bytes       int64   `json:"bytes"`             // size of the cached .mp4, checked on lookup
+	SourceSize  int64   `json:"source_size"`       // size of the source when it was cached
+	SourceMTime int64   `json:"source_mtime"`      // modification time (Unix ns) of the source when it was cached
 	Warning     string  `json:"warning,omitempty"` // decode errors met while caching (frames that decoded were kept)
 }
 
