@@ -1,0 +1,240 @@
+// Package pretrain runs self-supervised pretraining end to end: it loads a
+// dataset, takes its pretraining videos with every label hidden, feeds them
+// through a pretext method's sampler, trains the backbone with train.Run and
+// writes the run directory, including the backbone's weights alone (no
+// pretext head) for fine-tuning.
+package pretrain
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/engine"
+	"github.com/vidrep/vidrep/loader"
+	"github.com/vidrep/vidrep/models"
+	"github.com/vidrep/vidrep/prepare"
+	"github.com/vidrep/vidrep/pretext"
+	"github.com/vidrep/vidrep/train"
+	"github.com/vidrep/vidrep/video"
+)
+
+// BackboneFile is the file, in a pretraining run directory, that holds the
+// backbone's weights alone (variables under "backbone", no pretext head).
+// The run's checkpoint also holds them; finetune --init RUN loads either.
+const BackboneFile = "backbone.safetensors"
+
+// Config is every setting of a pretraining run.
+type Config struct {
+	Data   string // dataset root
+	Format string // dataset layout ("" or "auto" detects it)
+	Split  int    // split whose train side is used when the dataset has no unlabeled videos (default 1)
+	Out    string // run directory
+
+	Method string // pretext method or combination (see pretext.New)
+	Arch   string // backbone name (see models.Names)
+	Width  float64
+
+	Epochs, Batch, Frames, Stride, Size int
+	Steps                               int // optional cap on optimizer steps (0: none)
+	LR, WeightDecay                     float64
+	Warmup                              int // warm-up steps
+	Seed                                uint64
+	Resume                              bool
+	Workers                             int
+	Backend                             string // "" uses $GOMLX_BACKEND or go
+	DType                               string // "f32" or "bf16"
+
+	// Pretext holds method settings beyond the clip geometry (temperature,
+	// queue size, ...); its Frames, Stride and Size are taken from above.
+	Pretext pretext.Options
+
+	// Opener decodes videos; nil uses video.NewOpener().
+	Opener video.Opener
+	// Locate maps a sample to the file to decode and its frame count; nil
+	// uses the prepare cache's entry when there is one, else the source file.
+	Locate func(root string, s dataset.Sample) (string, int)
+	// Progress receives the progress bar (nil: stderr); Quiet turns it off.
+	Progress io.Writer
+	Quiet    bool
+	// Version is recorded in config.json.
+	Version string
+	// Sampler, when set, wraps the method's sampler (tests use it to watch
+	// what pretraining reads).
+	Sampler func(loader.Sampler) loader.Sampler
+}
+
+// withDefaults fills zero fields and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Split, 1)
+	def(&c.Epochs, 10)
+	def(&c.Batch, 16)
+	def(&c.Frames, 8)
+	def(&c.Stride, 2)
+	def(&c.Size, 112)
+	def(&c.Workers, 2)
+	if c.LR == 0 {
+		c.LR = 1e-3
+	}
+	if c.DType == "" {
+		c.DType = "f32"
+	}
+	switch {
+	case c.Data == "":
+		return c, cli.Usagef("pretrain: --data is required (a dataset directory)")
+	case c.Out == "":
+		return c, cli.Usagef("pretrain: --out is required (the run directory to write)")
+	case c.Method == "":
+		return c, cli.Usagef("pretrain: --method is required; choose one of %v", pretext.Names())
+	case c.Arch == "":
+		return c, cli.Usagef("pretrain: --arch is required; choose one of %v", models.Names())
+	case c.Epochs < 1 || c.Batch < 1 || c.Frames < 1 || c.Stride < 1 || c.Size < 8 || c.Workers < 1 || c.Steps < 0:
+		return c, cli.Usagef("pretrain: epochs, batch, frames, stride and workers must be positive and size at least 8")
+	case c.LR < 0:
+		return c, cli.Usagef("pretrain: --lr %g must be positive", c.LR)
+	}
+	return c, nil
+}
+
+// Run pretrains and returns the training summary. Bad settings come back as
+// cli usage errors; everything else as plain errors.
+func Run(ctx context.Context, c Config) (*train.Summary, error) {
+	c, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	popts := c.Pretext
+	popts.Frames, popts.Stride, popts.Size = c.Frames, c.Stride, c.Size
+	method, err := pretext.New(c.Method, popts)
+	if err != nil {
+		return nil, cli.Usagef("%v", err)
+	}
+	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
+	if err != nil {
+		return nil, cli.Usagef("pretrain: %v", err)
+	}
+	ds, err := dataset.Load(c.Data, c.Format)
+	if err != nil {
+		return nil, err
+	}
+	samples := pretext.HideLabels(ds.PretrainSamples(c.Split))
+	if len(samples) == 0 {
+		return nil, fmt.Errorf("%s: no videos to pretrain on (no unlabeled videos and no train side of split %d)", c.Data, c.Split)
+	}
+	if len(samples) < c.Batch {
+		return nil, cli.Usagef("pretrain: %s has %d pretraining videos, fewer than --batch %d; lower --batch", c.Data, len(samples), c.Batch)
+	}
+	data, err := newData(c, ds.Root, samples, method)
+	if err != nil {
+		return nil, err
+	}
+	backend, err := engine.New(c.Backend)
+	if err != nil {
+		return nil, cli.Usagef("pretrain: %v", err)
+	}
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("pretrain: create %s: %w", c.Out, err)
+	}
+	store := model.NewStore()
+	sum, err := train.Run(ctx, backend, store, c.Out, trainConfig(c), method.Loss(bb), data, runOptions(c, backend, len(samples))...)
+	if err != nil {
+		return nil, err
+	}
+	if err := train.SaveStore(store, filepath.Join(c.Out, BackboneFile), pretext.BackboneScope); err != nil {
+		return nil, fmt.Errorf("pretrain: save the backbone: %w", err)
+	}
+	return sum, nil
+}
+
+// newData builds the loader that feeds the method's sampler with unlabeled videos.
+func newData(c Config, root string, samples []dataset.Sample, m pretext.Method) (train.Data, error) {
+	opener := c.Opener
+	if opener == nil {
+		opener = video.NewOpener()
+	}
+	locate := c.Locate
+	if locate == nil {
+		idx, err := prepare.LoadIndex(root)
+		if err != nil {
+			return nil, err
+		}
+		locate = cacheLocate(idx)
+	}
+	sampler := pretext.Unlabeled(m.Sampler())
+	if c.Sampler != nil {
+		sampler = c.Sampler(sampler)
+	}
+	l, err := loader.New(loader.Config{
+		Root: root, Samples: samples, Opener: opener, Sampler: sampler,
+		BatchSize: c.Batch, Workers: c.Workers, Seed: c.Seed, Shuffle: true, DropLast: true,
+		DecodeShortSide: c.Size * 8 / 7, Locate: locate,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loaderData{l}, nil
+}
+
+// cacheLocate decodes a sample's prepare-cache entry when it has one (exact
+// frame count, fast seeks), else its source file.
+func cacheLocate(idx map[string]prepare.Entry) func(root string, s dataset.Sample) (string, int) {
+	return func(root string, s dataset.Sample) (string, int) {
+		if e, ok := idx[s.Path]; ok {
+			return e.Path, e.Frames
+		}
+		if filepath.IsAbs(s.Path) {
+			return s.Path, 0
+		}
+		return filepath.Join(root, filepath.FromSlash(s.Path)), 0
+	}
+}
+
+// loaderData adapts a *loader.Loader to train.Data.
+type loaderData struct{ l *loader.Loader }
+
+func (d loaderData) StepsPerEpoch() int { return d.l.StepsPerEpoch() }
+
+func (d loaderData) Epoch(epoch, skip int) (train.Batches, error) {
+	b, err := d.l.Epoch(epoch, skip)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func trainConfig(c Config) train.Config {
+	return train.Config{
+		Epochs: c.Epochs, Steps: c.Steps, BatchSize: c.Batch, LR: c.LR, WeightDecay: c.WeightDecay,
+		WarmupSteps: c.Warmup, Seed: c.Seed, DType: c.DType, ClipNorm: 5, CheckpointEvery: 200,
+	}
+}
+
+// runOptions records the network and the method in config.json (finetune and
+// evaluate read arch, width, frames, stride and size from its "info").
+func runOptions(c Config, backend compute.Backend, videos int) []train.Option {
+	info := map[string]any{
+		"command": "pretrain", "method": c.Method, "arch": c.Arch, "width": c.Width,
+		"frames": c.Frames, "stride": c.Stride, "size": c.Size, "data": c.Data,
+		"videos": videos, "backbone_file": BackboneFile, "version": c.Version,
+		"backend": backend.Name(),
+	}
+	opts := []train.Option{train.WithResume(c.Resume), train.WithInfo(info)}
+	if c.Quiet {
+		opts = append(opts, train.WithQuiet())
+	} else if c.Progress != nil {
+		opts = append(opts, train.WithProgress(c.Progress, false))
+	}
+	return opts
+}
