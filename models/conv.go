@@ -164,7 +164,9 @@ func conv3DMatmul(x, kernel *Node, spec ConvSpec) *Node {
 	ny := n * cout
 	packed := IdentityWithCustomGradient(Concatenate(parts, 0), func(_, v *Node) *Node {
 		dy := Reshape(Slice(v, AxisRange(0, ny)), n, cout)
-		dw := Dot(col2, dy).General([]int{0}, nil, []int{0}, nil) // [taps*cin, cout]
+		// dW^T = dy^T @ col: only the small dy is transposed, col2 is read as
+		// the matmul's [K, M] operand (contracting over n without a transpose).
+		dw := Transpose(Dot(Transpose(dy, 0, 1), col2).Product(), 0, 1) // [taps*cin, cout]
 		grads := []*Node{Reshape(ZerosLike(y0), -1)}
 		if !spec.NoInputGrad {
 			dy5 := Reshape(dy, batch, out[0], out[1], out[2], cout)

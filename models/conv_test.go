@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -166,3 +167,47 @@ func TestConv3DFiniteDifferences(t *testing.T) {
 
 // shapesOf is a float32 shape with the given dimensions.
 func shapesOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
+
+// benchConv times one conv's forward+backward (loss = sum(y*r)) in float32.
+func benchConv(b *testing.B, in [5]int, cout int, spec ConvSpec, native bool) {
+	backend := testBackend()
+	exec, err := NewExec(backend, func(x, k *Node) []*Node {
+		var y *Node
+		if native {
+			y = Conv3DNative(x, k, spec)
+		} else {
+			y = conv3DMatmul(x, k, spec)
+		}
+		return Gradient(ReduceAllSum(Mul(y, y)), x, k)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := tensors.FromShape(shapesOf(in[:]))
+	k := tensors.FromShape(shapesOf([]int{spec.Kernel[0], spec.Kernel[1], spec.Kernel[2], in[4], cout}))
+	c0 := cpuSeconds()
+	for b.Loop() {
+		out, err := exec.Call(x, k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range out {
+			o.MustFinalizeAll()
+		}
+	}
+	b.ReportMetric((cpuSeconds()-c0)*1e3/float64(b.N), "cpu-ms/op")
+}
+
+// cpuSeconds is the process's user+system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// The r3d-small layers that dominate its FLOPs (batch 8, 8x32x32 input).
+func BenchmarkConvLayer1(b *testing.B) { benchConv(b, [5]int{8, 8, 16, 16, 8}, 8, Cube(3, 1, 1), false) }
+func BenchmarkConvStem(b *testing.B) {
+	benchConv(b, [5]int{8, 8, 32, 32, 3}, 8, ConvSpec{Kernel: [3]int{3, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 3, 3}, NoInputGrad: true}, false)
+}
+func BenchmarkConvLayer2Down(b *testing.B) { benchConv(b, [5]int{8, 8, 16, 16, 8}, 16, Cube(3, 2, 1), false) }
