@@ -122,7 +122,7 @@ func (d *Dataset) checkMissing() []Problem {
 	if len(missing) == 0 {
 		return nil
 	}
-	return []Problem{{KindMissing, Warning, fmt.Sprintf("%d of %d listed files are missing under %s (first: %s); they are left out",
+	return []Problem{{KindMissing, Warning, fmt.Sprintf("%d of %d listed files are missing under %s (first: %s); restore them or expect them to be skipped",
 		len(missing), len(seen), d.Root, strings.Join(head(missing), ", "))}}
 }
 

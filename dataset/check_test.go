@@ -34,7 +34,7 @@ func TestCheckReportsEachProblem(t *testing.T) {
 				os.Remove(filepath.Join(root, ucfName("YoYo", g, 1)))
 			}
 		}, []string{KindMissing}, true,
-			"7 of 150 listed files are missing under ROOT (first: YoYo/v_YoYo_g01_c01.avi, YoYo/v_YoYo_g02_c01.avi, YoYo/v_YoYo_g03_c01.avi, YoYo/v_YoYo_g04_c01.avi, YoYo/v_YoYo_g05_c01.avi); they are left out"},
+			"7 of 150 listed files are missing under ROOT (first: YoYo/v_YoYo_g01_c01.avi, YoYo/v_YoYo_g02_c01.avi, YoYo/v_YoYo_g03_c01.avi, YoYo/v_YoYo_g04_c01.avi, YoYo/v_YoYo_g05_c01.avi); restore them or expect them to be skipped"},
 		{"class not in classInd", func(t *testing.T, root string) {
 			appendFile(t, root, "testlist02.txt", "Juggling/v_Juggling_g01_c01.avi\r\n")
 		}, []string{KindUnknownClass}, true,

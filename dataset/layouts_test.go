@@ -451,6 +451,7 @@ func TestDetectFormat(t *testing.T) {
 		})
 	}
 	empty := t.TempDir()
+	writeTree(t, empty, map[string]string{".vidrep/cache/x.mp4": "v"}) // prepare's cache is not a dataset
 	if _, err := DetectFormat(empty); err == nil || !strings.Contains(err.Error(), "pass --format") {
 		t.Fatalf("empty dir: %v", err)
 	}

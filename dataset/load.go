@@ -258,11 +258,15 @@ func subdirs(dir string) []string {
 	return out
 }
 
-// hasVideo reports whether any video file lies under dir.
+// hasVideo reports whether any video file lies under dir, outside hidden
+// folders such as prepare's .vidrep cache.
 func hasVideo(dir string) bool {
 	found := false
 	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || found {
+			return fs.SkipDir
+		}
+		if e.IsDir() && p != dir && strings.HasPrefix(e.Name(), ".") {
 			return fs.SkipDir
 		}
 		if !e.IsDir() && IsVideoName(e.Name()) {
