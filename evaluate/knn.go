@@ -54,8 +54,8 @@ func vote(idx []int, sim []float32, labels []int, numClasses int, temperature fl
 	return row
 }
 
-// KNN classifies queries by KNNScores and scores them against queryLabels.
-func KNN(queries, gallery [][]float32, queryLabels, galleryLabels []int, numClasses, k int, temperature float64) (Metrics, error) {
+// KNNClassify classifies queries by KNNScores and scores them against queryLabels.
+func KNNClassify(queries, gallery [][]float32, queryLabels, galleryLabels []int, numClasses, k int, temperature float64) (Metrics, error) {
 	scores, err := KNNScores(queries, gallery, galleryLabels, numClasses, k, temperature)
 	if err != nil {
 		return Metrics{}, err

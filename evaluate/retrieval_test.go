@@ -95,11 +95,11 @@ func TestKNNVotes(t *testing.T) {
 			t.Errorf("%s: scores %v, want class 0 = %v", c.name, s[0], c.class0)
 		}
 	}
-	m, err := KNN(q, gallery, []int{0}, labels, 2, 3, 0.1)
+	m, err := KNNClassify(q, gallery, []int{0}, labels, 2, 3, 0.1)
 	if err != nil || m.Top1 != 1 {
 		t.Errorf("KNN T=0.1 top1 = %v (%v), want 1", m.Top1, err)
 	}
-	m, _ = KNN(q, gallery, []int{0}, labels, 2, 3, 1)
+	m, _ = KNNClassify(q, gallery, []int{0}, labels, 2, 3, 1)
 	if m.Top1 != 0 {
 		t.Errorf("KNN T=1 top1 = %v, want 0", m.Top1)
 	}

@@ -1,0 +1,253 @@
+package evaluate
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/engine"
+	"github.com/vidrep/vidrep/report"
+	"github.com/vidrep/vidrep/train"
+)
+
+// EvalConfig configures multi-view testing of a fine-tuned run.
+type EvalConfig struct {
+	DataRoot string // dataset root
+	Format   string // dataset layout ("" or "auto" detects it)
+	Split    int    // 1-based split (default 1)
+	Ckpt     string // run directory with model.json and checkpoint.safetensors
+	Clips    int    // uniformly spaced clips per video (default 10)
+	Crops    int    // crops per clip: 1 or 3 (default 3)
+	Out      string // where to write the results (default Ckpt/eval)
+	Runtime
+}
+
+// EvalResult is the outcome of multi-view testing.
+type EvalResult struct {
+	Clip      Metrics           `json:"clip"`  // every view scored alone
+	Video     Metrics           `json:"video"` // softmax averaged over the views of a video
+	Classes   []string          `json:"classes"`
+	Clips     int               `json:"clips"`
+	Crops     int               `json:"crops"`
+	Videos    int               `json:"videos"` // test videos scored
+	Failed    int               `json:"failed"` // test videos that could not be decoded
+	Preds     []VideoPrediction `json:"-"`
+	WallS     float64           `json:"wall_s"`
+	ClipsPerS float64           `json:"clips_per_s"`
+	Files     map[string]string `json:"files,omitempty"` // what was written, by kind
+}
+
+// VideoPrediction is the video-level prediction for one test video.
+type VideoPrediction struct {
+	Path      string  `json:"path"`
+	Label     int     `json:"label"`
+	Predicted int     `json:"predicted"`
+	Prob      float64 `json:"prob"` // averaged probability of the predicted class
+}
+
+func (c EvalConfig) withDefaults() EvalConfig {
+	if c.Split <= 0 {
+		c.Split = 1
+	}
+	if c.Clips <= 0 {
+		c.Clips = 10
+	}
+	if c.Crops <= 0 {
+		c.Crops = 3
+	}
+	if c.Out == "" {
+		c.Out = filepath.Join(c.Ckpt, "eval")
+	}
+	c.Runtime = c.Runtime.withDefaults()
+	return c
+}
+
+// Evaluate tests a fine-tuned run on the test videos of a split with Clips
+// uniformly spaced clips x Crops crops per video and writes eval.json,
+// confusion.csv, confusion.png, per_class.csv and predictions.csv to Out.
+func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalResult, error) {
+	cfg = cfg.withDefaults()
+	net, err := loadClassifier(cfg.Ckpt, cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
+	if err != nil {
+		return nil, err
+	}
+	if err := sameClasses(d.Classes, net.spec.Classes, cfg.Ckpt); err != nil {
+		return nil, err
+	}
+	res, err := net.evaluate(ctx, cfg.Runtime, d.Root, split.Test, cfg.Clips, cfg.Crops)
+	if err != nil {
+		return nil, err
+	}
+	return res, WriteEval(cfg.Out, res)
+}
+
+// loadClassifier loads a run with a classification head.
+func loadClassifier(ckpt, backendName string) (*network, error) {
+	kind, err := ResolveInit(ckpt)
+	if err != nil || kind != InitRun {
+		return nil, cli.Usagef("--ckpt %s: not a run directory with a checkpoint; give the --out of a vidrep finetune run", ckpt)
+	}
+	spec, err := ReadModelSpec(ckpt)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec.Classes) == 0 || spec.Arch == "" {
+		return nil, cli.Usagef("--ckpt %s: the run has no classification head (no classes in %s); fine-tune it first with vidrep finetune --init %s", ckpt, ModelFile, ckpt)
+	}
+	spec = spec.withClipDefaults()
+	bb, err := spec.Backbone()
+	if err != nil {
+		return nil, err
+	}
+	store, err := train.LoadStore(ckpt, BackboneScope, HeadScope)
+	if err != nil {
+		return nil, err
+	}
+	backend, err := engine.New(backendName)
+	if err != nil {
+		return nil, cli.Usagef("%v", err)
+	}
+	return &network{backend: backend, store: store, spec: spec, bb: bb}, nil
+}
+
+// sameClasses checks that a dataset has the classes a head was trained on.
+func sameClasses(data, head []string, ckpt string) error {
+	if len(data) != len(head) {
+		return fmt.Errorf("the dataset has %d classes but %s was trained on %d; evaluate on the dataset it was fine-tuned on", len(data), ckpt, len(head))
+	}
+	for i := range data {
+		if data[i] != head[i] {
+			return fmt.Errorf("class %d is %q in the dataset but %q in %s; evaluate on the dataset it was fine-tuned on", i, data[i], head[i], ckpt)
+		}
+	}
+	return nil
+}
+
+// loadSplit loads a dataset and one of its splits.
+func loadSplit(root, format string, n int) (*dataset.Dataset, dataset.Split, error) {
+	if root == "" {
+		return nil, dataset.Split{}, cli.Usagef("no dataset given; pass --data DIR")
+	}
+	if format == "" {
+		format = "auto"
+	}
+	d, err := dataset.Load(root, format)
+	if err != nil {
+		return nil, dataset.Split{}, err
+	}
+	split, err := d.Split(n)
+	if err != nil {
+		return nil, dataset.Split{}, err
+	}
+	if len(split.Train) == 0 || len(split.Test) == 0 {
+		return nil, dataset.Split{}, fmt.Errorf("%s: split %d has %d train and %d test videos; both must be non-empty", root, n, len(split.Train), len(split.Test))
+	}
+	return d, split, nil
+}
+
+// evaluate runs multi-view testing of the network on samples.
+func (n *network) evaluate(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int) (*EvalResult, error) {
+	start := time.Now()
+	pv, err := n.runViews(ctx, rt, root, samples, clips, crops, true, "eval")
+	if err != nil {
+		return nil, err
+	}
+	labels := make([]int, len(pv.Index))
+	for i, idx := range pv.Index {
+		labels[i] = samples[idx].Label
+	}
+	clip, vid, err := MultiView(pv.Rows, labels, len(n.spec.Classes))
+	if err != nil {
+		return nil, err
+	}
+	res := &EvalResult{Clip: clip, Video: vid, Classes: n.spec.Classes, Clips: clips, Crops: max(1, crops),
+		Videos: len(pv.Index), Failed: len(samples) - len(pv.Index)}
+	for i, idx := range pv.Index {
+		avg := AverageViews(pv.Rows[i])
+		p := Argmax(avg)
+		res.Preds = append(res.Preds, VideoPrediction{Path: samples[idx].Path, Label: labels[i], Predicted: p, Prob: float64(avg[p])})
+	}
+	res.WallS = time.Since(start).Seconds()
+	if res.WallS > 0 {
+		res.ClipsPerS = float64(pv.Clips) / res.WallS
+	}
+	return res, nil
+}
+
+// WriteEval writes an EvalResult to dir: eval.json, confusion.csv (rows true
+// class, columns predicted, video level), confusion.png, per_class.csv and
+// predictions.csv. It records the paths in res.Files.
+func WriteEval(dir string, res *EvalResult) error {
+	res.Files = map[string]string{
+		"json": filepath.Join(dir, "eval.json"), "confusion_csv": filepath.Join(dir, "confusion.csv"),
+		"confusion_png": filepath.Join(dir, "confusion.png"), "per_class": filepath.Join(dir, "per_class.csv"),
+		"predictions": filepath.Join(dir, "predictions.csv"),
+	}
+	if err := report.WriteJSON(res.Files["json"], res); err != nil {
+		return err
+	}
+	if err := writeCSV(res.Files["confusion_csv"], confusionTable(res)); err != nil {
+		return err
+	}
+	png, err := report.ConfusionPNG(res.Video.Confusion, res.Classes,
+		fmt.Sprintf("video-level confusion (top-1 %.1f%%, %d clips x %d crops)", 100*res.Video.Top1, res.Clips, res.Crops))
+	if err != nil {
+		return err
+	}
+	if err := report.WriteFile(res.Files["confusion_png"], png); err != nil {
+		return err
+	}
+	if err := writeCSV(res.Files["per_class"], perClassTable(res)); err != nil {
+		return err
+	}
+	return writeCSV(res.Files["predictions"], predictionsTable(res))
+}
+
+func writeCSV(path string, t *report.Table) error {
+	var b strings.Builder
+	if err := t.WriteCSV(&b); err != nil {
+		return err
+	}
+	return report.WriteFile(path, []byte(b.String()))
+}
+
+// confusionTable is the video-level confusion matrix with class names.
+func confusionTable(res *EvalResult) *report.Table {
+	t := report.NewTable("confusion (rows: true class, columns: predicted)", append([]string{"true\\predicted"}, res.Classes...)...)
+	for i, row := range res.Video.Confusion {
+		cells := []any{res.Classes[i]}
+		for _, v := range row {
+			cells = append(cells, v)
+		}
+		t.Rows = append(t.Rows, cells)
+	}
+	return t
+}
+
+// perClassTable lists each class's support and clip- and video-level accuracy.
+func perClassTable(res *EvalResult) *report.Table {
+	t := report.NewTable("per-class accuracy", "class", "videos", "video_acc", "clip_acc")
+	t.Decimals = 4
+	for c, name := range res.Classes {
+		t.Rows = append(t.Rows, []any{name, res.Video.Support[c], res.Video.PerClass[c], res.Clip.PerClass[c]})
+	}
+	return t
+}
+
+// predictionsTable lists every test video's prediction.
+func predictionsTable(res *EvalResult) *report.Table {
+	t := report.NewTable("video predictions", "path", "label", "predicted", "prob", "correct")
+	t.Decimals = 4
+	for _, p := range res.Preds {
+		t.Rows = append(t.Rows, []any{p.Path, res.Classes[p.Label], res.Classes[p.Predicted], p.Prob, p.Label == p.Predicted})
+	}
+	return t
+}

@@ -1,0 +1,401 @@
+package evaluate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/engine"
+	"github.com/vidrep/vidrep/loader"
+	"github.com/vidrep/vidrep/models"
+	"github.com/vidrep/vidrep/report"
+	"github.com/vidrep/vidrep/train"
+)
+
+// FinetuneConfig configures fine-tuning (or linear probing) on a labeled
+// budget of a split's training videos. Zero values take the defaults given.
+type FinetuneConfig struct {
+	DataRoot string // dataset root
+	Format   string // dataset layout ("" or "auto" detects it)
+	Split    int    // 1-based split (default 1)
+	Labels   string // label budget: "all" (default), "10%", "5/class" (dataset.Subset)
+	Out      string // run directory to write (required)
+
+	// Init is "scratch" (default), a run directory (a pretraining, import or
+	// earlier fine-tuning run) or a .safetensors weights file. Only the
+	// backbone's weights are taken from it.
+	Init string
+	// Arch and its widths; left empty, they come from the Init run.
+	Arch   string
+	Width  float64
+	Widths []int
+	// Clip geometry; zero takes the Init run's, else 8 frames, stride 2, 112 px.
+	Frames, Stride, Size int
+
+	// Linear freezes the backbone: features are extracted once (LinearClips
+	// uniformly spaced clips per training video, centre crop, each a training
+	// row) and a multinomial logistic regression is fitted on them.
+	Linear      bool
+	LinearClips int          // default 5
+	LinearCfg   LinearConfig // the probe's optimiser settings
+
+	Epochs         int     // default 10
+	Batch          int     // clips per training batch (default 16; lowered to the subset's size)
+	LR             float64 // peak learning rate (default 1e-3)
+	BackboneLRMult float64 // learning-rate multiplier of the backbone (default 1)
+	WeightDecay    float64 // AdamW decoupled weight decay (default 1e-2)
+	WarmupEpochs   float64 // linear warm-up length in epochs (default 1, at most a third of the run)
+	LabelSmoothing float64 // default 0
+	Optimizer      string  // "adamw" (default) or "sgd"
+	Augment        string  // training augmentation preset: "train" (default) or "strong"
+	Seed           uint64  // fixes the label subset, the initialisation and the data order
+	Resume         bool    // continue an interrupted run in Out
+
+	// EvalClips x EvalCrops views per test video (defaults 10 x 3); SkipEval
+	// leaves testing to a later Evaluate.
+	EvalClips, EvalCrops int
+	SkipEval             bool
+
+	Info map[string]any // extra entries for config.json (version, experiment cell...)
+	Runtime
+}
+
+// Result is what Finetune did and measured; it is written to Out/result.json.
+type Result struct {
+	RunDir      string         `json:"run_dir"`
+	Init        string         `json:"init"`
+	Labels      string         `json:"labels"`
+	Seed        uint64         `json:"seed"`
+	Linear      bool           `json:"linear"`
+	TrainVideos int            `json:"train_videos"` // labeled videos in the budget
+	Classes     []string       `json:"classes"`
+	Train       *train.Summary `json:"train,omitempty"`        // fine-tuning's summary (nil for the linear probe)
+	Probe       *ProbeSummary  `json:"linear_probe,omitempty"` // the linear probe's summary
+	Test        *EvalResult    `json:"test,omitempty"`         // multi-view test results (nil with SkipEval)
+	WallS       float64        `json:"wall_s"`                 // the whole call, testing included
+	ClipsPerS   float64        `json:"clips_per_s"`            // training (or feature extraction) throughput
+}
+
+// ProbeSummary describes a linear probe's fit.
+type ProbeSummary struct {
+	Rows      int          `json:"rows"` // training rows (videos x clips)
+	Dim       int          `json:"dim"`
+	Loss      float64      `json:"final_loss"`
+	TrainAcc  float64      `json:"train_acc"`
+	Config    LinearConfig `json:"config"`
+	ExtractS  float64      `json:"extract_s"`
+	FitS      float64      `json:"fit_s"`
+	ClipsPerS float64      `json:"clips_per_s"`
+}
+
+func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
+	if c.Out == "" {
+		return c, cli.Usagef("no run directory given; pass --out RUN")
+	}
+	if c.Init == "" {
+		c.Init = "scratch"
+	}
+	if c.Labels == "" {
+		c.Labels = "all"
+	}
+	if c.Split <= 0 {
+		c.Split = 1
+	}
+	if c.Epochs <= 0 {
+		c.Epochs = 10
+	}
+	if c.Batch <= 0 {
+		c.Batch = 16
+	}
+	if c.LR == 0 {
+		c.LR = 1e-3
+	}
+	if c.BackboneLRMult == 0 {
+		c.BackboneLRMult = 1
+	}
+	if c.WeightDecay == 0 {
+		c.WeightDecay = 1e-2
+	}
+	if c.WarmupEpochs == 0 {
+		c.WarmupEpochs = 1
+	}
+	if c.LinearClips <= 0 {
+		c.LinearClips = 5
+	}
+	if c.EvalClips <= 0 {
+		c.EvalClips = 10
+	}
+	if c.EvalCrops <= 0 {
+		c.EvalCrops = 3
+	}
+	if c.Augment == "" {
+		c.Augment = "train"
+	}
+	if c.Augment != "train" && c.Augment != "strong" {
+		return c, cli.Usagef("unknown augmentation %q; use train or strong", c.Augment)
+	}
+	if c.LR < 0 || c.BackboneLRMult < 0 || c.WeightDecay < 0 || c.LabelSmoothing < 0 || c.LabelSmoothing >= 1 {
+		return c, cli.Usagef("--lr, --backbone-lr-mult and --weight-decay must not be negative and label smoothing must lie in [0,1)")
+	}
+	c.Runtime = c.Runtime.withDefaults()
+	return c, nil
+}
+
+// resolveSpec works out the network: flags first, then the Init run's record.
+func (c FinetuneConfig) resolveSpec() (ModelSpec, InitKind, error) {
+	kind, err := ResolveInit(c.Init)
+	if err != nil {
+		return ModelSpec{}, kind, err
+	}
+	spec := ModelSpec{Arch: c.Arch, Width: c.Width, Widths: c.Widths, Frames: c.Frames, Stride: c.Stride, Size: c.Size, Linear: c.Linear, Init: c.Init}
+	if kind == InitRun {
+		have, err := ReadModelSpec(c.Init)
+		if err != nil {
+			return spec, kind, err
+		}
+		spec = mergeSpec(spec, have)
+	}
+	if spec.Arch == "" {
+		return spec, kind, cli.Usagef("no architecture: pass --arch (one of %v); the init %q does not record one", models.Names(), c.Init)
+	}
+	return spec.withClipDefaults(), kind, nil
+}
+
+// Finetune trains a classifier for the dataset's classes on the label budget
+// of a split's training videos, starting from Init, and (unless SkipEval)
+// tests it with EvalClips x EvalCrops views per test video. It writes the run
+// directory Out: model.json, config.json, checkpoint.safetensors,
+// metrics.jsonl and summary.json (fine-tuning) or linear.json (linear
+// probe), eval/ and result.json. For a given Seed and Labels every Init sees
+// the same labeled subset.
+func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
+	start := time.Now()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	spec, kind, err := cfg.resolveSpec()
+	if err != nil {
+		return nil, err
+	}
+	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
+	if err != nil {
+		return nil, err
+	}
+	subset, err := dataset.Subset(split.Train, cfg.Labels, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if len(subset) == 0 {
+		return nil, cli.Usagef("--labels %s keeps no training video of split %d; use a larger budget", cfg.Labels, cfg.Split)
+	}
+	spec.Classes = d.Classes
+	net, err := newNetwork(spec, kind, cfg.Init, cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareOut(cfg.Out, cfg.Resume); err != nil {
+		return nil, err
+	}
+	if err := WriteModelSpec(cfg.Out, spec); err != nil {
+		return nil, err
+	}
+	res := &Result{RunDir: cfg.Out, Init: cfg.Init, Labels: cfg.Labels, Seed: cfg.Seed, Linear: cfg.Linear,
+		TrainVideos: len(subset), Classes: d.Classes}
+	if cfg.Linear {
+		err = net.linearProbe(ctx, cfg, d.Root, subset, res)
+	} else {
+		err = net.fineTune(ctx, cfg, d.Root, subset, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.SkipEval {
+		if res.Test, err = net.evaluate(ctx, cfg.Runtime, d.Root, split.Test, cfg.EvalClips, cfg.EvalCrops); err != nil {
+			return nil, err
+		}
+		if err := WriteEval(filepath.Join(cfg.Out, "eval"), res.Test); err != nil {
+			return nil, err
+		}
+	}
+	res.WallS = time.Since(start).Seconds()
+	return res, report.WriteJSON(filepath.Join(cfg.Out, ResultFile), res)
+}
+
+// newNetwork builds the backbone and loads the Init weights (backbone only).
+func newNetwork(spec ModelSpec, kind InitKind, init, backendName string) (*network, error) {
+	bb, err := spec.Backbone()
+	if err != nil {
+		return nil, err
+	}
+	backend, err := engine.New(backendName)
+	if err != nil {
+		return nil, cli.Usagef("%v", err)
+	}
+	store := model.NewStore()
+	if kind != InitScratch {
+		if err := train.LoadInto(store, init, BackboneScope); err != nil {
+			return nil, fmt.Errorf("--init %s: %w", init, err)
+		}
+	}
+	return &network{backend: backend, store: store, spec: spec, bb: bb}, nil
+}
+
+// prepareOut refuses to overwrite a finished or interrupted run unless resuming.
+func prepareOut(out string, resume bool) error {
+	_, err := os.Stat(filepath.Join(out, train.CheckpointFile))
+	if err == nil && !resume {
+		return cli.Usagef("%s already holds a run; pass --resume to continue it or choose another --out", out)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return os.MkdirAll(out, 0o755)
+}
+
+// classifierLoss is the fine-tuning loss: backbone, linear head, cross-entropy.
+func classifierLoss(bb models.Backbone, classes int, smoothing float64) train.LossFn {
+	return func(scope *model.Scope, views, targets []*graph.Node, training bool) (loss, acc *graph.Node) {
+		f := bb.Features(scope.At(BackboneScope), views[0], training)
+		logits := models.LinearHead(scope.At(HeadScope), f, classes)
+		return train.CrossEntropy(logits, targets[0], smoothing), train.Accuracy(logits, targets[0])
+	}
+}
+
+// fineTune trains backbone and head end to end with train.Run.
+func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample, res *Result) error {
+	s := n.spec
+	aug := loader.AugTrain(s.Size)
+	if cfg.Augment == "strong" {
+		aug = loader.AugStrong(s.Size)
+	}
+	batch := min(cfg.Batch, len(subset))
+	ld, err := loader.New(loader.Config{
+		Root: root, Samples: subset, Opener: cfg.Opener, Sampler: loader.RandomClip{Frames: s.Frames, Stride: s.Stride, Aug: aug},
+		BatchSize: batch, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true, DropLast: true,
+		DecodeShortSide: decodeShortSide(s.Size), Logf: cfg.Logf,
+	})
+	if err != nil {
+		return err
+	}
+	tc := train.Config{
+		Epochs: cfg.Epochs, BatchSize: batch, Optimizer: cfg.Optimizer, LR: cfg.LR, WeightDecay: cfg.WeightDecay,
+		WarmupSteps: warmupSteps(cfg.WarmupEpochs, ld.StepsPerEpoch(), cfg.Epochs), Seed: cfg.Seed,
+		LogEvery: max(1, min(10, ld.StepsPerEpoch())), CheckpointEvery: ld.StepsPerEpoch(),
+	}
+	if cfg.BackboneLRMult != 1 {
+		tc.LRMultipliers = map[string]float64{BackboneScope: cfg.BackboneLRMult}
+	}
+	opts := []train.Option{train.WithResume(cfg.Resume), train.WithInfo(n.info(cfg, len(subset)))}
+	if cfg.Quiet {
+		opts = append(opts, train.WithQuiet())
+	}
+	sum, err := train.Run(ctx, n.backend, n.store, cfg.Out, tc, classifierLoss(n.bb, len(s.Classes), cfg.LabelSmoothing), trainData{ld}, opts...)
+	if err != nil {
+		return err
+	}
+	res.Train, res.ClipsPerS = sum, sum.ClipsPerS
+	return nil
+}
+
+// warmupSteps converts warm-up epochs to steps, at most a third of the run.
+func warmupSteps(epochs float64, perEpoch, totalEpochs int) int {
+	return min(int(epochs*float64(perEpoch)+0.5), perEpoch*totalEpochs/3)
+}
+
+// info is what config.json records about the network and the data.
+func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
+	s := n.spec
+	info := map[string]any{"arch": s.Arch, "width": s.Width, "widths": s.Widths, "frames": s.Frames, "stride": s.Stride,
+		"size": s.Size, "init": cfg.Init, "labels": cfg.Labels, "split": cfg.Split, "data": cfg.DataRoot,
+		"train_videos": videos, "classes": len(s.Classes), "linear": cfg.Linear, "protocol": "finetune"}
+	for k, v := range cfg.Info {
+		info[k] = v
+	}
+	return info
+}
+
+// linearProbe extracts features of the frozen backbone once, fits the
+// logistic regression, and saves backbone + head as a run.
+func (n *network) linearProbe(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample, res *Result) error {
+	if err := n.ensureBackbone(cfg.Seed); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	pv, err := n.runViews(ctx, cfg.Runtime, root, subset, cfg.LinearClips, 1, false, "features")
+	if err != nil {
+		return err
+	}
+	var x [][]float32
+	var y []int
+	for i, idx := range pv.Index {
+		for _, row := range pv.Rows[i] {
+			x = append(x, row)
+			y = append(y, subset[idx].Label)
+		}
+	}
+	extract := time.Since(t0).Seconds()
+	t1 := time.Now()
+	m, err := TrainLinear(x, y, len(n.spec.Classes), cfg.LinearCfg)
+	if err != nil {
+		return err
+	}
+	met, err := Classify(m.Predict(x), y, len(n.spec.Classes))
+	if err != nil {
+		return err
+	}
+	ps := &ProbeSummary{Rows: len(x), Dim: len(x[0]), Loss: m.Loss, TrainAcc: met.Top1, Config: cfg.LinearCfg.withDefaults(),
+		ExtractS: extract, FitS: time.Since(t1).Seconds()}
+	if extract > 0 {
+		ps.ClipsPerS = float64(pv.Clips) / extract
+	}
+	if err := n.setHead(m); err != nil {
+		return err
+	}
+	if err := train.SaveStore(n.store, filepath.Join(cfg.Out, train.CheckpointFile), BackboneScope, HeadScope); err != nil {
+		return err
+	}
+	res.Probe, res.ClipsPerS = ps, ps.ClipsPerS
+	return report.WriteJSON(filepath.Join(cfg.Out, "linear.json"), map[string]any{"probe": ps, "info": n.info(cfg, len(subset))})
+}
+
+// setHead stores a linear model as the head variables models.LinearHead
+// reads: weight [classes, dim] and bias [classes].
+func (n *network) setHead(m *LinearModel) error {
+	c, d := len(m.W), len(m.W[0])
+	w := make([]float32, 0, c*d)
+	for _, row := range m.W {
+		w = append(w, row...)
+	}
+	vals := map[string]*tensors.Tensor{
+		"/" + HeadScope + "/weight": tensors.FromFlatDataAndDimensions(w, c, d),
+		"/" + HeadScope + "/bias":   tensors.FromFlatDataAndDimensions(append([]float32(nil), m.B...), c),
+	}
+	for path, t := range vals {
+		if v := n.store.GetVariable(path); v != nil {
+			if err := v.SetValue(t); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := n.store.CreateVariable(path, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trainData adapts a loader to train.Data.
+type trainData struct{ *loader.Loader }
+
+// Epoch starts a training pass (see loader.Loader.Epoch).
+func (d trainData) Epoch(epoch, skip int) (train.Batches, error) { return d.Loader.Epoch(epoch, skip) }

@@ -1,0 +1,320 @@
+package evaluate
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/testvideo"
+	"github.com/vidrep/vidrep/train"
+)
+
+// tinyData writes a folder-per-class dataset with train/ and test/ sides:
+// 2 classes, 3 train and 2 test videos each, 24 frames of 32x32.
+func tinyData(t *testing.T) string {
+	t.Helper()
+	testvideo.FFmpeg(t)
+	root := t.TempDir()
+	seed := 1
+	for _, side := range []struct {
+		dir string
+		n   int
+	}{{"train", 3}, {"test", 2}} {
+		for _, class := range []string{"left", "right"} {
+			for i := 0; i < side.n; i++ {
+				p := filepath.Join(root, side.dir, class, fmt.Sprintf("%s_%d.mp4", class, i))
+				testvideo.Make(t, p, testvideo.Options{Frames: 24, Width: 32, Height: 32, Seed: seed})
+				seed += 7
+			}
+		}
+	}
+	return root
+}
+
+// tinyNet is the smallest network the protocols accept, quick on the Go backend.
+func tinyFinetune(data, out string) FinetuneConfig {
+	return FinetuneConfig{
+		DataRoot: data, Out: out, Arch: "r3d-small", Widths: []int{4, 4, 4, 4}, Frames: 4, Stride: 2, Size: 16,
+		Epochs: 2, Batch: 2, LR: 1e-2, Seed: 3, EvalClips: 2, EvalCrops: 3,
+		Runtime: Runtime{Backend: "go", Workers: 2, Batch: 12, Quiet: true, Logf: func(string, ...any) {}},
+	}
+}
+
+func TestFinetuneEvaluateEndToEnd(t *testing.T) {
+	data := tinyData(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := Finetune(ctx, tinyFinetune(data, filepath.Join(dir, "a")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.TrainVideos != 6 || a.Train == nil || a.Train.Steps != 6 || a.Test == nil {
+		t.Fatalf("result %+v: want 6 train videos, 6 steps (2 epochs x 3 batches) and test results", a)
+	}
+	if a.Test.Video.N != 4 || a.Test.Clip.N != 4*2*3 {
+		t.Errorf("video N %d clip N %d, want 4 and 24 (2 clips x 3 crops)", a.Test.Video.N, a.Test.Clip.N)
+	}
+	for _, f := range []string{"model.json", "config.json", "checkpoint.safetensors", "metrics.jsonl", "summary.json",
+		"result.json", "eval/eval.json", "eval/confusion.csv", "eval/per_class.csv", "eval/predictions.csv"} {
+		if st, err := os.Stat(filepath.Join(a.RunDir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	checkPNG(t, filepath.Join(a.RunDir, "eval", "confusion.png"))
+
+	// The same seed gives the same run, bit for bit, on the Go backend.
+	b, err := Finetune(ctx, tinyFinetune(data, filepath.Join(dir, "b")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Train.Loss != b.Train.Loss || !reflect.DeepEqual(a.Test.Clip, b.Test.Clip) || !reflect.DeepEqual(a.Test.Video, b.Test.Video) {
+		t.Errorf("two runs with seed 3 differ: loss %v vs %v, test %+v vs %+v", a.Train.Loss, b.Train.Loss, a.Test.Video, b.Test.Video)
+	}
+	if !sameFile(t, filepath.Join(a.RunDir, "eval", "predictions.csv"), filepath.Join(b.RunDir, "eval", "predictions.csv")) {
+		t.Error("two runs with seed 3 predict differently")
+	}
+
+	// Evaluate re-reads the run and gets what Finetune measured.
+	ev, err := Evaluate(ctx, EvalConfig{DataRoot: data, Ckpt: a.RunDir, Clips: 2, Crops: 3, Out: filepath.Join(dir, "ev"), Runtime: a2rt()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ev.Video, a.Test.Video) || !reflect.DeepEqual(ev.Clip, a.Test.Clip) {
+		t.Errorf("Evaluate %+v differs from Finetune's test %+v", ev.Video, a.Test.Video)
+	}
+	// A finished run is not overwritten without --resume.
+	if _, err := Finetune(ctx, tinyFinetune(data, a.RunDir)); !isUsage(err) {
+		t.Errorf("finetune into a finished run: err = %v, want a usage error", err)
+	}
+	t.Run("linear probe from the run", func(t *testing.T) { testLinear(t, data, a.RunDir) })
+	t.Run("init from a weights file", func(t *testing.T) { testInitFile(t, data, a.RunDir) })
+	t.Run("retrieval and knn", func(t *testing.T) { testRetrieveKNN(t, data, a.RunDir) })
+	t.Run("predict", func(t *testing.T) { testPredict(t, data, a.RunDir) })
+}
+
+func a2rt() Runtime {
+	return Runtime{Backend: "go", Workers: 2, Batch: 12, Quiet: true, Logf: func(string, ...any) {}}
+}
+
+func testLinear(t *testing.T, data, init string) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	run := func(name string) *Result {
+		cfg := tinyFinetune(data, filepath.Join(dir, name))
+		cfg.Init, cfg.Arch, cfg.Widths, cfg.Linear, cfg.LinearClips = init, "", nil, true, 3
+		r, err := Finetune(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := run("a"), run("b")
+	if a.Probe == nil || a.Probe.Rows != 6*3 || a.Train != nil {
+		t.Fatalf("linear probe summary %+v, want 18 rows (6 videos x 3 clips) and no training run", a.Probe)
+	}
+	if !reflect.DeepEqual(a.Test.Video, b.Test.Video) || a.Probe.Loss != b.Probe.Loss {
+		t.Errorf("linear probe not repeatable: %+v vs %+v", a.Test.Video, b.Test.Video)
+	}
+	spec, err := ReadModelSpec(a.RunDir)
+	if err != nil || spec.Arch != "r3d-small" || !spec.Linear || len(spec.Classes) != 2 {
+		t.Errorf("model.json %+v (%v): want the init run's arch, linear, 2 classes", spec, err)
+	}
+	// The saved run (frozen backbone + fitted head) evaluates to the same numbers.
+	ev, err := Evaluate(ctx, EvalConfig{DataRoot: data, Ckpt: a.RunDir, Clips: 2, Crops: 3, Runtime: a2rt()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ev.Video, a.Test.Video) {
+		t.Errorf("evaluating the saved linear run gives %+v, the probe measured %+v", ev.Video, a.Test.Video)
+	}
+}
+
+func testInitFile(t *testing.T, data, run string) {
+	store, err := train.LoadStore(run, BackboneScope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "backbone.safetensors")
+	if err := train.SaveStore(store, file, BackboneScope); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyFinetune(data, filepath.Join(t.TempDir(), "f"))
+	cfg.Init, cfg.Epochs, cfg.SkipEval = file, 1, true
+	r, err := Finetune(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Test != nil || r.Train.Steps != 3 {
+		t.Errorf("SkipEval run: test %v, steps %d (want nil, 3)", r.Test, r.Train.Steps)
+	}
+	cfg = tinyFinetune(data, filepath.Join(t.TempDir(), "g"))
+	cfg.Init, cfg.Arch = file, ""
+	if _, err := Finetune(context.Background(), cfg); !isUsage(err) {
+		t.Errorf("weights file without --arch: err = %v, want a usage error", err)
+	}
+}
+
+func testRetrieveKNN(t *testing.T, data, run string) {
+	ctx := context.Background()
+	fc := FeatureConfig{DataRoot: data, Ckpt: run, Clips: 3, Runtime: a2rt()}
+	r1, err := Retrieve(ctx, RetrieveConfig{FeatureConfig: fc, Ks: []int{1, 2, 6}, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Queries != 4 || r1.Gallery != 6 || len(r1.Recall) != 3 {
+		t.Fatalf("retrieval %+v: want 4 queries, 6 gallery videos, 3 cut-offs", r1)
+	}
+	// k = the gallery size: every class is among the neighbours.
+	if r1.At(6) != 1 || r1.At(1) > r1.At(2) {
+		t.Errorf("R@k %+v: want non-decreasing with R@6 = 1", r1.Recall)
+	}
+	r2, err := Retrieve(ctx, RetrieveConfig{FeatureConfig: fc, Ks: []int{1, 2, 6}})
+	if err != nil || !reflect.DeepEqual(r1.Recall, r2.Recall) {
+		t.Errorf("retrieval not repeatable: %v vs %v (%v)", r1.Recall, r2.Recall, err)
+	}
+	scratch := FeatureConfig{DataRoot: data, Ckpt: "scratch", Arch: "r3d-small", Widths: []int{4, 4, 4, 4}, Frames: 4, Size: 16, Clips: 2, Seed: 5, Runtime: a2rt()}
+	k1, err := KNN(ctx, KNNConfig{FeatureConfig: scratch, K: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := KNN(ctx, KNNConfig{FeatureConfig: scratch, K: 3})
+	if err != nil || !reflect.DeepEqual(k1.Metrics, k2.Metrics) || k1.Metrics.N != 4 {
+		t.Errorf("kNN on a seeded scratch backbone: %+v vs %+v (%v)", k1.Metrics, k2.Metrics, err)
+	}
+	f, err := ExtractFeatures(ctx, FeatureConfig{DataRoot: data, Ckpt: run, Subset: "test", Clips: 2, Runtime: a2rt()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(t.TempDir(), "feat")
+	if err := f.Write(base); err != nil {
+		t.Fatal(err)
+	}
+	rows, dim := readNPY(t, base+".npy")
+	if rows != 4 || dim != 4 || len(f.IDs) != 4 {
+		t.Errorf("features.npy is %dx%d with %d ids, want 4x4 and 4", rows, dim, len(f.IDs))
+	}
+	ids, _ := os.ReadFile(base + ".ids.txt")
+	if got := strings.Fields(string(ids)); !reflect.DeepEqual(got, f.IDs) {
+		t.Errorf("ids.txt %v, want %v", got, f.IDs)
+	}
+	checkNumpy(t, base+".npy", f.X)
+}
+
+func testPredict(t *testing.T, data, run string) {
+	dir := t.TempDir()
+	long := filepath.Join(dir, "long.mp4")
+	testvideo.Make(t, long, testvideo.Options{Frames: 60, Width: 32, Height: 32, FPS: 10})
+	text := filepath.Join(dir, "notes.mp4")
+	testvideo.TextAsVideo(t, text)
+	short := filepath.Join(data, "test", "left", "left_0.mp4")
+	preds, err := Predict(context.Background(), PredictConfig{Ckpt: run, Files: []string{short, text, long}, TopK: 2, Clips: 3, Runtime: a2rt()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if preds[0].Error != "" || len(preds[0].Top) != 2 || len(preds[0].Timeline) != 0 {
+		t.Errorf("short video: %+v, want 2 top classes and no timeline", preds[0])
+	}
+	if sum := preds[0].Top[0].Prob + preds[0].Top[1].Prob; sum < 0.999 || sum > 1.001 || preds[0].Top[0].Prob < preds[0].Top[1].Prob {
+		t.Errorf("top-2 of 2 classes should be sorted and sum to 1: %+v", preds[0].Top)
+	}
+	if preds[1].Error == "" || !strings.Contains(preds[1].Error, "notes.mp4") {
+		t.Errorf("a text file named .mp4 gave %+v, want an error naming it", preds[1])
+	}
+	// 60 frames, clips of 4 frames at stride 2 span 7: windows at 0, 7, ..., 49.
+	if n := len(preds[2].Timeline); n != 8 || preds[2].Timeline[1].Start != 0.7 {
+		t.Errorf("long video timeline has %d windows (second at %v s), want 8 (0.7 s)", n, preds[2].Timeline)
+	}
+	out := FormatPredictions(preds)
+	for _, want := range []string{"timeline (8 windows)", "error:", "1. "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terminal table lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := Predict(context.Background(), PredictConfig{Ckpt: filepath.Join(dir, "nope"), Files: []string{short}, Runtime: a2rt()}); !isUsage(err) {
+		t.Errorf("missing checkpoint: err = %v, want a usage error", err)
+	}
+}
+
+func isUsage(err error) bool {
+	var u *cli.UsageError
+	return errors.As(err, &u)
+}
+
+func checkPNG(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil || img.Bounds().Dx() < 100 {
+		t.Errorf("%s: not a usable PNG (%v)", path, err)
+	}
+}
+
+func sameFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	x, err1 := os.ReadFile(a)
+	y, err2 := os.ReadFile(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// readNPY checks the .npy header and returns the shape.
+func readNPY(t *testing.T, path string) (rows, dim int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\x93NUMPY\x01\x00")) {
+		t.Fatalf("%s: bad magic", path)
+	}
+	hl := int(binary.LittleEndian.Uint16(b[8:10]))
+	if (10+hl)%64 != 0 {
+		t.Errorf("header not 64-byte aligned: %d", 10+hl)
+	}
+	header := string(b[10 : 10+hl])
+	if _, err := fmt.Sscanf(header[strings.Index(header, "'shape': (")+10:], "%d, %d)", &rows, &dim); err != nil {
+		t.Fatalf("header %q: %v", header, err)
+	}
+	if len(b)-10-hl != rows*dim*4 {
+		t.Errorf("payload %d bytes, want %d", len(b)-10-hl, rows*dim*4)
+	}
+	return rows, dim
+}
+
+// checkNumpy loads the file with NumPy when it is installed and compares.
+func checkNumpy(t *testing.T, path string, want [][]float32) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Log("python3 absent: NumPy cross-check skipped")
+		return
+	}
+	out, err := exec.Command(py, "-c", "import json,sys,numpy as np; a=np.load(sys.argv[1]); print(json.dumps(a.astype(float).tolist()))", path).Output()
+	if err != nil {
+		t.Logf("NumPy cross-check skipped: %v", err)
+		return
+	}
+	var got [][]float64
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		for j := range want[i] {
+			if float32(got[i][j]) != want[i][j] {
+				t.Fatalf("numpy reads [%d][%d] = %v, want %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}
