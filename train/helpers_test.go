@@ -182,7 +182,5 @@ func must(t *testing.T, err error) {
 	}
 }
 
-
-
 func itoa(i int) string     { return fmt.Sprint(i) }
 func ftoa(f float64) string { return fmt.Sprintf("%.9g", f) }
