@@ -114,12 +114,28 @@ func Curves(recs []Record, x string, ys ...string) ([]Series, error) {
 	return out, nil
 }
 
+// Filter keeps the records whose string field key equals value.
+func Filter(recs []Record, key, value string) []Record {
+	var out []Record
+	for _, r := range recs {
+		if r.Tags[key] == value {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // TrainingCurvesPNG plots the y keys of a metrics.jsonl file against x
-// ("step" or "epoch", say) in one PNG.
+// ("step" or "epoch", say) in one PNG. When the file has per-step lines
+// (kind "step", as train writes them beside its per-epoch lines) only those
+// are plotted, so that the two kinds do not interleave.
 func TrainingCurvesPNG(path, title, x string, ys ...string) ([]byte, error) {
 	recs, err := ReadMetrics(path)
 	if err != nil {
 		return nil, err
+	}
+	if steps := Filter(recs, "kind", "step"); len(steps) > 0 {
+		recs = steps
 	}
 	series, err := Curves(recs, x, ys...)
 	if err != nil {

@@ -218,6 +218,9 @@ func TestReadMetricsAndCurves(t *testing.T) {
 	if _, err := Curves(recs, "step", "nothing"); err == nil {
 		t.Error("no matching key gave no error")
 	}
+	if got := Filter(recs, "phase", "train"); len(got) != 2 {
+		t.Errorf("Filter kept %d records, want 2", len(got))
+	}
 	b, err := TrainingCurvesPNG(path, "loss", "step", "loss")
 	if err != nil {
 		t.Fatal(err)
