@@ -206,8 +206,12 @@ func cpuSeconds() float64 {
 }
 
 // The r3d-small layers that dominate its FLOPs (batch 8, 8x32x32 input).
-func BenchmarkConvLayer1(b *testing.B) { benchConv(b, [5]int{8, 8, 16, 16, 8}, 8, Cube(3, 1, 1), false) }
+func BenchmarkConvLayer1(b *testing.B) {
+	benchConv(b, [5]int{8, 8, 16, 16, 8}, 8, Cube(3, 1, 1), false)
+}
 func BenchmarkConvStem(b *testing.B) {
 	benchConv(b, [5]int{8, 8, 32, 32, 3}, 8, ConvSpec{Kernel: [3]int{3, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 3, 3}, NoInputGrad: true}, false)
 }
-func BenchmarkConvLayer2Down(b *testing.B) { benchConv(b, [5]int{8, 8, 16, 16, 8}, 16, Cube(3, 2, 1), false) }
+func BenchmarkConvLayer2Down(b *testing.B) {
+	benchConv(b, [5]int{8, 8, 16, 16, 8}, 16, Cube(3, 2, 1), false)
+}

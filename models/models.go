@@ -124,5 +124,11 @@ func init() {
 	Register("r2plus1d_18", "torchvision r2plus1d_18: (2+1)D factorised convs", newVideoResNet([4]string{conv2Plus1D, conv2Plus1D, conv2Plus1D, conv2Plus1D}, true), Options{})
 	Register("r3d-small", "r3d_18 with widths 8/16/32/64 (the CPU anchor's network)", newVideoResNet([4]string{convSimple, convSimple, convSimple, convSimple}, false), Options{Widths: []int{8, 16, 32, 64}})
 	Register("mc3-small", "mc3_18 with widths 8/16/32/64", newVideoResNet([4]string{convSimple, convNoTemporal, convNoTemporal, convNoTemporal}, false), Options{Widths: []int{8, 16, 32, 64}})
+	Register("c3d", "C3D as in VCOP: 8 convs with batch norm, 512 features", newC3D, Options{})
+	Register("c3d-small", "C3D with widths 8/16/32/64/64", newC3D, Options{Widths: []int{8, 16, 32, 64}})
+	Register("vit_tiny", "video ViT-Ti (192 wide, 12 blocks, 3 heads), tubelet 2x16x16", newViT(192, 12, 3), Options{})
+	Register("vit_small", "video ViT-S (384 wide, 12 blocks, 6 heads), tubelet 2x16x16", newViT(384, 12, 6), Options{})
+	Register("vit_base", "video ViT-B (768 wide, 12 blocks, 12 heads), tubelet 2x16x16", newViT(768, 12, 12), Options{})
+	Register("vit-micro", "video ViT for CPU tests: 64 wide, 4 blocks, 2 heads, tubelet 2x8x8", newViT(64, 4, 2), Options{Tubelet: [3]int{2, 8, 8}})
 	Register("r2plus1d-small", "r2plus1d_18 with widths 8/16/32/64", newVideoResNet([4]string{conv2Plus1D, conv2Plus1D, conv2Plus1D, conv2Plus1D}, true), Options{Widths: []int{8, 16, 32, 64}})
 }

@@ -1,0 +1,184 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+func TestRegistry(t *testing.T) {
+	names := Names()
+	for _, want := range []string{"r3d_18", "mc3_18", "r2plus1d_18", "c3d", "vit_tiny", "vit_small", "vit_base", "r3d-small"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("Names() lacks %q: %v", want, names)
+		}
+	}
+	if _, err := New("resnet9000", Options{}); err == nil {
+		t.Error("New accepted an unknown name")
+	}
+	if _, err := New("r3d_18", Options{Widths: []int{1, 2}}); err == nil {
+		t.Error("New accepted 2 stage widths for a 4-stage network")
+	}
+	bb, err := New("r3d_18", Options{Width: 0.25})
+	if err != nil || bb.FeatureDim() != 128 {
+		t.Errorf("r3d_18 at width 0.25: feature dim %v (err %v), want 128", bb, err)
+	}
+	vit, err := New("vit_small", Options{Tubelet: [3]int{2, 8, 8}})
+	if err != nil || vit.(*ViT).Tubelet != [3]int{2, 8, 8} || vit.FeatureDim() != 384 {
+		t.Errorf("vit_small with tubelet 2x8x8: %+v, %v", vit, err)
+	}
+}
+
+// randClips is a [b,t,s,s,3] float32 tensor in [-1,1).
+func randClips(seed uint64, b, t, s int) *tensors.Tensor {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	data := make([]float32, b*t*s*s*3)
+	for i := range data {
+		data[i] = rng.Float32()*2 - 1
+	}
+	return tensors.FromFlatDataAndDimensions(data, b, t, s, s, 3)
+}
+
+// TestSmallBackbonesTrain checks, for each small variant, the feature
+// shape and that a few AdamW steps on one batch lower the loss.
+func TestSmallBackbonesTrain(t *testing.T) {
+	for _, arch := range []string{"r3d-small", "mc3-small", "r2plus1d-small", "c3d-small", "vit-micro"} {
+		t.Run(arch, func(t *testing.T) {
+			bb, err := New(arch, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := model.NewStore()
+			if err := store.SetRNGStateFromSeed(42); err != nil {
+				t.Fatal(err)
+			}
+			opt := optimizer.Adam().LearningRate(1e-3).Done()
+			exec, err := model.NewExec(testBackend(), store, func(scope *model.Scope, clips, labels *Node) []*Node {
+				feats := bb.Features(scope, clips, true)
+				logits := LinearHead(scope.In("fc"), feats, 3)
+				// Cross entropy: -log softmax at the label.
+				onehot := OneHot(labels, 3, dtypes.Float32)
+				loss := Neg(ReduceAllMean(ReduceSum(Mul(onehot, LogSoftmax(logits, -1)), -1)))
+				opt.UpdateGraph(scope, clips.Graph(), loss)
+				return []*Node{loss, feats}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames := 4
+			if arch == "c3d-small" {
+				frames = 8 // three (2,2,2) pools
+			}
+			clips := randClips(7, 3, frames, 16)
+			labels := tensors.FromValue([]int32{0, 1, 2})
+			var first, last float32
+			const steps = 8
+			for step := 0; step < steps; step++ {
+				out, err := exec.Call(clips, labels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if step == 0 {
+					first = out[0].Value().(float32)
+					if d := out[1].Shape().Dimensions; d[0] != 3 || d[1] != bb.FeatureDim() {
+						t.Fatalf("features %v, want [3 %d]", d, bb.FeatureDim())
+					}
+				}
+				if step >= steps-3 {
+					last += out[0].Value().(float32) / 3
+				}
+			}
+			if !(last < first) || math.IsNaN(float64(last)) {
+				t.Errorf("loss went from %g to a mean of %g over the last 3 of %d AdamW steps, want a decrease", first, last, steps)
+			}
+		})
+	}
+}
+
+// TestViTTokens checks that encoding every embedded token equals Tokens
+// without the norm, and that SelectTokens picks the requested ones.
+func TestViTTokens(t *testing.T) {
+	bb, _ := New("vit-micro", Options{})
+	vit := bb.(*ViT)
+	store := model.NewStore()
+	exec, err := model.NewExec(testBackend(), store, func(scope *model.Scope, clips, idx *Node) []*Node {
+		emb := vit.Embed(scope, clips)
+		sel := SelectTokens(emb, idx)
+		enc := vit.Encode(scope, sel, false)
+		return []*Node{emb, sel, enc}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4x16x16 with tubelet 2x8x8: a 2x2x2 grid, 8 tokens.
+	out, err := exec.Call(randClips(3, 2, 4, 16), tensors.FromValue([][]int32{{5, 0}, {7, 7}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb := out[0].Value().([][][]float32)
+	sel := out[1].Value().([][][]float32)
+	if len(emb[0]) != 8 || len(emb[0][0]) != 64 {
+		t.Fatalf("embedding %dx%d, want 8 tokens x 64", len(emb[0]), len(emb[0][0]))
+	}
+	if !slices.Equal(sel[0][0], emb[0][5]) || !slices.Equal(sel[0][1], emb[0][0]) || !slices.Equal(sel[1][1], emb[1][7]) {
+		t.Error("SelectTokens did not pick tokens (0,5), (0,0), (1,7)")
+	}
+	if d := out[2].Shape().Dimensions; !slices.Equal(d, []int{2, 2, 64}) {
+		t.Errorf("Encode on 2 tokens gave %v, want [2 2 64]", d)
+	}
+	if _, err := vit.Grid(5, 16, 16); err == nil {
+		t.Error("Grid accepted 5 frames with a 2-frame tubelet")
+	}
+}
+
+// TestBatchNorm checks train-mode normalisation, the running-statistics
+// update (momentum 0.1, unbiased variance) and eval mode against a hand
+// computation on a [4,1,1,1,2] input.
+func TestBatchNorm(t *testing.T) {
+	x := [][][][][]float32{{{{{1, 10}}}}, {{{{2, 20}}}}, {{{{3, 30}}}}, {{{{6, 60}}}}}
+	store := model.NewStore()
+	train, err := model.NewExec(testBackend(), store, func(scope *model.Scope, x *Node) *Node {
+		return BatchNorm(scope.In("bn"), x, true)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := train.Call(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Channel 0: mean 3, biased var (4+1+0+9)/4 = 3.5, unbiased 14/3.
+	y := out[0].Value().([][][][][]float32)
+	if want := (1 - 3) / math.Sqrt(3.5+1e-5); math.Abs(float64(y[0][0][0][0][0])-want) > 1e-5 {
+		t.Errorf("train output %g, want %g", y[0][0][0][0][0], want)
+	}
+	mean := store.GetVariable("/bn/running_mean").MustValue().Value().([]float32)
+	vr := store.GetVariable("/bn/running_var").MustValue().Value().([]float32)
+	if math.Abs(float64(mean[0])-0.3) > 1e-6 || math.Abs(float64(vr[0])-(0.9+0.1*14.0/3)) > 1e-5 {
+		t.Errorf("running stats after one step: mean %g var %g, want 0.3 and %g", mean[0], vr[0], 0.9+0.1*14.0/3)
+	}
+	if n := store.GetVariable("/bn/num_batches_tracked").MustValue().Value().(int64); n != 1 {
+		t.Errorf("num_batches_tracked %d, want 1", n)
+	}
+	eval, err := model.NewExec(testBackend(), store, func(scope *model.Scope, x *Node) *Node {
+		return BatchNorm(scope.In("bn"), x, false)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = eval.Call(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y = out[0].Value().([][][][][]float32)
+	if want := (1 - 0.3) / math.Sqrt(float64(vr[0])+1e-5); math.Abs(float64(y[0][0][0][0][0])-want) > 1e-5 {
+		t.Errorf("eval output %g, want %g (running statistics)", y[0][0][0][0][0], want)
+	}
+}
