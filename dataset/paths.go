@@ -71,7 +71,8 @@ func joinRel(parts ...string) (string, error) {
 type confiner struct {
 	root     string // absolute root as given
 	rootReal string // root with its own symlinks resolved
-	dirs     map[string]error
+	dirs     map[string]error // checked folders
+	files    map[string]error // checked files (splits list a file several times)
 }
 
 // newConfiner resolves root; it fails when root does not exist.
@@ -84,16 +85,21 @@ func newConfiner(root string) (*confiner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset root %s: %w", root, err)
 	}
-	return &confiner{root: abs, rootReal: real, dirs: map[string]error{".": nil}}, nil
+	return &confiner{root: abs, rootReal: real, dirs: map[string]error{".": nil}, files: map[string]error{}}, nil
 }
 
 // check reports an error when rel (clean, relative) resolves outside the
 // root. Files that do not exist pass: Check reports them as missing.
 func (c *confiner) check(rel string) error {
-	if err := c.checkDir(path.Dir(rel)); err != nil {
+	if err, ok := c.files[rel]; ok {
 		return err
 	}
-	return c.checkLink(rel)
+	err := c.checkDir(path.Dir(rel))
+	if err == nil {
+		err = c.checkLink(rel)
+	}
+	c.files[rel] = err
+	return err
 }
 
 // checkDir checks a directory and its parents, with caching.

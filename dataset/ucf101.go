@@ -106,7 +106,7 @@ type listed struct {
 }
 
 // parseClassInd parses classInd.txt: lines "<id> <Class>" with ids 1..N,
-// each once. It returns the class names, index id-1.
+// each once (a class name may hold spaces). It returns the class names, index id-1.
 func parseClassInd(data []byte, file string) ([]string, error) {
 	byID := map[int]string{}
 	seen := map[string]int{}
@@ -117,9 +117,11 @@ func parseClassInd(data []byte, file string) ([]string, error) {
 			continue
 		}
 		id, err := strconv.Atoi(f[0])
-		if len(f) != 2 || err != nil {
+		if len(f) < 2 || err != nil {
 			return nil, lineErr(file, i+1, fmt.Errorf("want \"<id> <ClassName>\", got %q", ln))
 		}
+		// a class folder may hold spaces: the name is the rest of the line
+		f[1] = strings.TrimSpace(strings.TrimSpace(ln)[len(f[0]):])
 		if id < 1 || id > 100000 {
 			return nil, lineErr(file, i+1, fmt.Errorf("class id %d out of range; ids count from 1", id))
 		}

@@ -115,6 +115,7 @@ func TestParseClassInd(t *testing.T) {
 		name, text, want, err string
 	}{
 		{"ordered", "1 A\n2 B\n", "A,B", ""},
+		{"spaces in a name", "1 Apply Eye Makeup \n2 B\n", "Apply Eye Makeup,B", ""},
 		{"unordered with CRLF", "2 B\r\n1 A\r\n", "A,B", ""},
 		{"gap", "1 A\n3 C\n", "", "class id 2 is missing"},
 		{"duplicate id", "1 A\n1 B\n", "", "f:2: class id 1 given twice"},
