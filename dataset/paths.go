@@ -69,8 +69,8 @@ func joinRel(parts ...string) (string, error) {
 // root once symbolic links are followed. Directory answers are cached, so
 // checking every file of a large dataset costs about one lstat per file.
 type confiner struct {
-	root     string // absolute root as given
-	rootReal string // root with its own symlinks resolved
+	root     string           // absolute root as given
+	rootReal string           // root with its own symlinks resolved
 	dirs     map[string]error // checked folders
 	files    map[string]error // checked files (splits list a file several times)
 }
