@@ -455,6 +455,9 @@ func TestDetectFormat(t *testing.T) {
 	if _, err := DetectFormat(empty); err == nil || !strings.Contains(err.Error(), "pass --format") {
 		t.Fatalf("empty dir: %v", err)
 	}
+	if _, err := Load(filepath.Join(empty, "nope"), "auto"); err == nil || !strings.Contains(err.Error(), "nope does not exist; pass the directory") {
+		t.Fatalf("missing root: %v", err)
+	}
 	if _, err := Load(empty, "avi"); err == nil || !strings.Contains(err.Error(), `unknown dataset format "avi"`) {
 		t.Fatalf("bad format: %v", err)
 	}

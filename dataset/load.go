@@ -55,8 +55,11 @@ func Load(root, format string) (*Dataset, error) {
 		return nil, cli.Usagef("unknown dataset format %q; use one of %s", format, strings.Join(Formats, ", "))
 	}
 	fi, err := os.Stat(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("dataset %s does not exist; pass the directory that holds the videos and split files", root)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w; pass the directory that holds the videos", root, err)
+		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	if !fi.IsDir() {
 		return loadListFile(root, format)
