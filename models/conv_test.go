@@ -73,11 +73,12 @@ func convOutDims(c convCase) []int {
 	return append(out, c.cout)
 }
 
-// convLossAndGrads runs conv (matmul or native) and returns y, loss=sum(y*r),
-// dloss/dx and dloss/dkernel.
-func convLossAndGrads(t *testing.T, native bool, c convCase, x, k, r *tensors.Tensor) []*tensors.Tensor {
+// convLossAndGrads runs conv (matmul or native) in dtype and returns y,
+// loss=sum(y*r), dloss/dx and dloss/dkernel, as float64.
+func convLossAndGrads(t *testing.T, native bool, dtype dtypes.DType, c convCase, x, k, r *tensors.Tensor) []*tensors.Tensor {
 	t.Helper()
 	return MustExecOnceN(testBackend(), func(x, k, r *Node) []*Node {
+		x, k, r = ConvertDType(x, dtype), ConvertDType(k, dtype), ConvertDType(r, dtype)
 		var y *Node
 		if native {
 			y = Conv3DNative(x, k, c.spec)
@@ -86,7 +87,11 @@ func convLossAndGrads(t *testing.T, native bool, c convCase, x, k, r *tensors.Te
 		}
 		loss := ReduceAllSum(Mul(y, r))
 		grads := Gradient(loss, x, k)
-		return []*Node{y, loss, grads[0], grads[1]}
+		out := []*Node{y, loss, grads[0], grads[1]}
+		for i := range out {
+			out[i] = ConvertDType(out[i], dtypes.Float64)
+		}
+		return out
 	}, x, k, r)
 }
 
@@ -100,28 +105,36 @@ func maxRelDiff(a, b []float64) float64 {
 	return d / math.Max(1, m)
 }
 
+// TestConv3DMatchesNative compares values and gradients with GoMLX's own
+// convolution: in float64 (tight), and in float32 with even channel counts,
+// which takes im2col's packed (int64-bitcast) path.
 func TestConv3DMatchesNative(t *testing.T) {
-	for _, c := range convCases {
-		t.Run(c.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			x := randTensor(rng, c.in[:]...)
-			k := randTensor(rng, c.spec.Kernel[0], c.spec.Kernel[1], c.spec.Kernel[2], c.in[4], c.cout)
-			r := randTensor(rng, convOutDims(c)...)
-			got := convLossAndGrads(t, false, c, x, k, r)
-			want := convLossAndGrads(t, true, c, x, k, r)
-			names := []string{"y", "loss", "dx", "dkernel"}
-			for i, name := range names {
-				if name == "dx" && c.spec.NoInputGrad {
-					continue
-				}
-				if !got[i].Shape().Equal(want[i].Shape()) {
-					t.Fatalf("%s: shape %s, want %s", name, got[i].Shape(), want[i].Shape())
-				}
-				if d := maxRelDiff(tensors.MustCopyFlatData[float64](got[i]), tensors.MustCopyFlatData[float64](want[i])); d > 1e-9 {
-					t.Errorf("%s: max relative difference %g vs native convolution", name, d)
-				}
+	for _, dtype := range []dtypes.DType{dtypes.Float64, dtypes.Float32} {
+		for _, c := range convCases {
+			tol := 1e-9
+			if dtype == dtypes.Float32 {
+				c.in[4], c.cout, tol = 4, 6, 1e-4
 			}
-		})
+			t.Run(dtype.String()+" "+c.name, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				x := randTensor(rng, c.in[:]...)
+				k := randTensor(rng, c.spec.Kernel[0], c.spec.Kernel[1], c.spec.Kernel[2], c.in[4], c.cout)
+				r := randTensor(rng, convOutDims(c)...)
+				got := convLossAndGrads(t, false, dtype, c, x, k, r)
+				want := convLossAndGrads(t, true, dtype, c, x, k, r)
+				for i, name := range []string{"y", "loss", "dx", "dkernel"} {
+					if name == "dx" && c.spec.NoInputGrad {
+						continue
+					}
+					if !got[i].Shape().Equal(want[i].Shape()) {
+						t.Fatalf("%s: shape %s, want %s", name, got[i].Shape(), want[i].Shape())
+					}
+					if d := maxRelDiff(tensors.MustCopyFlatData[float64](got[i]), tensors.MustCopyFlatData[float64](want[i])); d > tol {
+						t.Errorf("%s: max relative difference %g vs native convolution", name, d)
+					}
+				}
+			})
+		}
 	}
 }
 
