@@ -78,8 +78,14 @@ func TestTableFormats(t *testing.T) {
 		t.Errorf("NaN mean should be null in JSON, got %v", got)
 	}
 	plain := tb.Plain()
-	if lines := strings.Split(strings.TrimSpace(plain), "\n"); len(lines) != 5 {
-		t.Errorf("plain table has %d lines, want 5:\n%s", len(lines), plain)
+	lines := strings.Split(strings.TrimSpace(plain), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[2], "scratch  5/class  30.00 ± 2.50") {
+		t.Errorf("plain table has %d lines, want 5 with aligned columns:\n%s", len(lines), plain)
+	}
+	for _, l := range lines {
+		if strings.HasSuffix(l, " ") {
+			t.Errorf("plain line %q ends with a space", l)
+		}
 	}
 	if err := tb.AddRow("too few"); err == nil {
 		t.Error("a short row gave no error")

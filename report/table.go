@@ -142,14 +142,14 @@ func (t *Table) Plain() string {
 	}
 	var b strings.Builder
 	line := func(row []string) {
+		var l strings.Builder
 		for j, s := range row {
-			pad := width[j] - len([]rune(s))
 			if j > 0 {
-				b.WriteString("  ")
+				l.WriteString("  ")
 			}
-			b.WriteString(s + strings.Repeat(" ", pad))
+			l.WriteString(s + strings.Repeat(" ", width[j]-len([]rune(s))))
 		}
-		b.WriteString("\n")
+		b.WriteString(strings.TrimRight(l.String(), " ") + "\n")
 	}
 	line(t.Columns)
 	sep := make([]string, len(width))
