@@ -151,7 +151,7 @@ func Augment(raw *RawClip, cfg AugConfig, rng *rand.Rand) ClipTensor {
 		return evalCrop(raw, cfg, 1, 3)
 	}
 	p := drawParams(raw.W, raw.H, cfg, rng)
-	out := resizeCrop(raw, p.crop, p.flip, cfg.Size)
+	out := resizeCrop(raw, p.crop, p.flip, cfg.Size, unit)
 	frame := cfg.Size * cfg.Size * 3
 	for t := 0; t < out.T; t++ {
 		f := out.Data[t*frame : (t+1)*frame]
@@ -178,25 +178,35 @@ func EvalCrops(raw *RawClip, cfg AugConfig) []ClipTensor {
 	return []ClipTensor{evalCrop(raw, cfg, 0, 3), evalCrop(raw, cfg, 1, 3), evalCrop(raw, cfg, 2, 3)}
 }
 
-// evalCrop takes crop i of n equally spaced squares along the long side,
-// where the square spans Size/EvalResize of the short side.
+// evalCrop follows torchvision's test transform: resize the short side to
+// EvalResize (at least Size), then take crop i of n Size x Size squares
+// spaced along the long side (i = 1 of 3 is the centre), at whole-pixel
+// offsets of the resized frame. A frame already decoded at EvalResize is
+// copied without interpolation.
 func evalCrop(raw *RawClip, cfg AugConfig, i, n int) ClipTensor {
-	resize := cfg.EvalResize
-	if resize < cfg.Size {
-		resize = cfg.Size
+	resize := max(cfg.EvalResize, cfg.Size)
+	short := min(raw.W, raw.H)
+	if short <= 0 {
+		return resizeCrop(raw, box{}, false, cfg.Size, normAffine(cfg.Mean, cfg.Std))
 	}
-	short := math.Min(float64(raw.W), float64(raw.H))
-	side := short * float64(cfg.Size) / float64(resize)
-	b := box{w: side, h: side, x: (float64(raw.W) - side) / 2, y: (float64(raw.H) - side) / 2}
-	pos := float64(i) / float64(n-1) // 0, 0.5, 1
-	if raw.W >= raw.H {
-		b.x = (float64(raw.W) - side) * pos
+	f := float64(resize) / float64(short) // resized = source * f
+	rw, rh := int(math.Round(float64(raw.W)*f)), int(math.Round(float64(raw.H)*f))
+	rw, rh = max(rw, cfg.Size), max(rh, cfg.Size)
+	x, y := (rw-cfg.Size+1)/2, (rh-cfg.Size+1)/2
+	if rw >= rh {
+		x = (rw - cfg.Size) * i / (n - 1)
 	} else {
-		b.y = (float64(raw.H) - side) * pos
+		y = (rh - cfg.Size) * i / (n - 1)
 	}
-	out := resizeCrop(raw, b, false, cfg.Size)
-	normalise(out.Data, cfg.Mean, cfg.Std)
-	return out
+	if i == (n-1)/2 { // centre: torchvision rounds half up
+		x, y = int(math.Round(float64(rw-cfg.Size)/2)), int(math.Round(float64(rh-cfg.Size)/2))
+	}
+	side := float64(cfg.Size) / f
+	b := box{x: float64(x) / f, y: float64(y) / f, w: side, h: side}
+	if f == 1 {
+		b = box{x: float64(x), y: float64(y), w: float64(cfg.Size), h: float64(cfg.Size)}
+	}
+	return resizeCrop(raw, b, false, cfg.Size, normAffine(cfg.Mean, cfg.Std))
 }
 
 // drawParams draws the random parameters for one clip of w x h frames.

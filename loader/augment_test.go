@@ -266,3 +266,90 @@ func TestAugmentEmptyClipDoesNotPanic(t *testing.T) {
 		t.Fatalf("len %d", len(out.Data))
 	}
 }
+
+// Reference colour operations, one full pass each (torchvision's order of
+// clamping), that the fused applyColour must reproduce.
+
+// brightness scales every value by b.
+func brightness(f []float32, b float32) {
+	for i, v := range f {
+		f[i] = clamp01(v * b)
+	}
+}
+
+// contrast blends every value with the frame's mean luma.
+func contrast(f []float32, c float32) {
+	var sum float64
+	for i := 0; i < len(f); i += 3 {
+		sum += float64(lumR*f[i] + lumG*f[i+1] + lumB*f[i+2])
+	}
+	m := float32(sum / float64(max(1, len(f)/3)))
+	for i, v := range f {
+		f[i] = clamp01(m + c*(v-m))
+	}
+}
+
+// saturation blends every pixel with its own luma.
+func saturation(f []float32, s float32) {
+	for i := 0; i < len(f); i += 3 {
+		g := lumR*f[i] + lumG*f[i+1] + lumB*f[i+2]
+		f[i] = clamp01(g + s*(f[i]-g))
+		f[i+1] = clamp01(g + s*(f[i+1]-g))
+		f[i+2] = clamp01(g + s*(f[i+2]-g))
+	}
+}
+
+// hueRotate rotates the chroma of every pixel by h turns in YIQ space, which
+// keeps luma and approximates an HSV hue shift with one 3x3 matrix.
+func hueRotate(f []float32, h float64) {
+	m := hueMatrix(h)
+	for i := 0; i < len(f); i += 3 {
+		r, g, b := f[i], f[i+1], f[i+2]
+		f[i] = clamp01(m[0]*r + m[1]*g + m[2]*b)
+		f[i+1] = clamp01(m[3]*r + m[4]*g + m[5]*b)
+		f[i+2] = clamp01(m[6]*r + m[7]*g + m[8]*b)
+	}
+}
+
+// referenceColour applies p's jitter op by op, then grayscale.
+func referenceColour(f []float32, p params) {
+	if p.jitter {
+		for _, op := range p.order {
+			switch op {
+			case 0:
+				brightness(f, p.bright)
+			case 1:
+				contrast(f, p.contrast)
+			case 2:
+				saturation(f, p.saturation)
+			case 3:
+				hueRotate(f, p.hue)
+			}
+		}
+	}
+	if p.gray {
+		for i := 0; i < len(f); i += 3 {
+			g := lumR*f[i] + lumG*f[i+1] + lumB*f[i+2]
+			f[i], f[i+1], f[i+2] = g, g, g
+		}
+	}
+}
+
+func TestFusedColourMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	cfg := AugStrong(8)
+	cfg.JitterProb, cfg.GrayProb = 0.9, 0.3
+	for i := range 200 {
+		p := drawParams(8, 8, cfg, rng)
+		f := make([]float32, 8*8*3)
+		for j := range f {
+			f[j] = rng.Float32()
+		}
+		want := append([]float32(nil), f...)
+		referenceColour(want, p)
+		applyColour(f, p)
+		if d := maxAbsDiff(f, want); d > 1e-5 {
+			t.Fatalf("draw %d (%+v): fused colour differs from the reference by %g", i, p, d)
+		}
+	}
+}

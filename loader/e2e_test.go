@@ -1,15 +1,19 @@
 package loader
 
 import (
+	"context"
 	"errors"
 	"io"
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vidrep/vidrep/dataset"
 	"github.com/vidrep/vidrep/internal/testvideo"
+	"github.com/vidrep/vidrep/prepare"
 	"github.com/vidrep/vidrep/video"
 )
 
@@ -140,5 +144,66 @@ func TestLoaderOverRealVideos(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(failed, want) {
 		t.Errorf("failed videos %v, want the undecodable %v", failed, want)
+	}
+}
+
+// recordingOpener remembers the paths it opened.
+type recordingOpener struct {
+	video.Opener
+	mu    sync.Mutex
+	paths []string
+}
+
+func (o *recordingOpener) Open(path string) (video.Video, error) {
+	o.mu.Lock()
+	o.paths = append(o.paths, path)
+	o.mu.Unlock()
+	return o.Opener.Open(path)
+}
+
+func TestLoaderReadsPrepareCache(t *testing.T) {
+	op := &recordingOpener{Opener: realOpener(t)}
+	root := t.TempDir()
+	var samples []dataset.Sample
+	var paths []string
+	for i := range 2 {
+		rel := filepath.Join("c", "v_ok_"+string(rune('a'+i))+".avi")
+		testvideo.Make(t, filepath.Join(root, rel), testvideo.Options{Frames: 20, Codec: "mpeg4", Seed: i})
+		samples = append(samples, dataset.Sample{Path: rel, Label: i})
+		paths = append(paths, rel)
+	}
+	testvideo.ZeroByte(t, filepath.Join(root, "c", "v_zero.mp4"))
+	samples = append(samples, dataset.Sample{Path: "c/v_zero.mp4", Label: 0})
+	paths = append(paths, "c/v_zero.mp4")
+	if _, err := prepare.Run(context.Background(), prepare.Options{Root: root, Paths: paths, Workers: 1, Progress: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Root: root, Samples: samples, Opener: op,
+		Sampler:   UniformClips{K: 2, Frames: 4, Stride: 2, Aug: AugEval(16)},
+		BatchSize: 2, Workers: 1, DecodeShortSide: 24, Logf: func(string, ...any) {},
+	}
+	l := mustNew(t, cfg)
+	if c := l.Cache(); c.Cached != 2 || c.Quarantined != 1 {
+		t.Fatalf("cache coverage %v, want 2 cached and 1 quarantined", c)
+	}
+	var seen []int
+	if err := l.ForEach(func(b *Batch) error { seen = append(seen, b.Index...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seen, []int{0, 1}) {
+		t.Errorf("evaluated %v, want the two cached videos", seen)
+	}
+	for _, p := range op.paths {
+		if !strings.HasPrefix(p, prepare.CacheDir(root)) {
+			t.Errorf("opened %s outside the cache", p)
+		}
+	}
+	if f := l.FailedVideos(); len(f) != 1 || !strings.Contains(f[0].Reason, "quarantined") {
+		t.Errorf("failed %v, want the zero-byte file reported as quarantined", f)
+	}
+	cfg.NoCache = true
+	if c := mustNew(t, cfg).Cache(); c.Cached != 0 {
+		t.Errorf("NoCache still uses the cache: %v", c)
 	}
 }

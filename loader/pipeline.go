@@ -43,9 +43,13 @@ type Config struct {
 	// ShortVideo is the policy for reads past the end of a video (Loop by default).
 	ShortVideo ShortPolicy
 	// Locate maps a sample to the file to decode and its exact frame count (0
-	// when unknown), e.g. the prepare cache's entry. nil opens Root/Path
-	// (an absolute Path as is) with the probe's frame estimate.
-	Locate func(root string, s dataset.Sample) (path string, frames int)
+	// when unknown), e.g. the prepare cache's entry; an error (a quarantined
+	// file) skips the sample like a decoding failure. nil opens Root/Path (an
+	// absolute Path as is) with the probe's frame count.
+	Locate func(root string, s dataset.Sample) (path string, frames int, err error)
+	// NoCache ignores the prepare cache under Root. By default (Locate nil)
+	// the loader reads finished cache entries and leaves quarantined files out.
+	NoCache bool
 	// Logf reports each failing video once; nil uses log.Printf.
 	Logf func(format string, args ...any)
 }
@@ -97,6 +101,7 @@ type FailedVideo struct {
 // Loader makes batches of examples from a list of videos.
 type Loader struct {
 	cfg     Config
+	cov     CacheCoverage
 	mu      sync.Mutex
 	failed  map[int]string // sample index -> reason
 	order   []int          // failure order, for FailedVideos
@@ -141,8 +146,22 @@ func New(cfg Config) (*Loader, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
-	return &Loader{cfg: cfg, failed: map[int]string{}}, nil
+	cov := CacheCoverage{Samples: len(cfg.Samples)}
+	if cfg.Locate == nil && !cfg.NoCache {
+		locate, c, err := CacheLocator(cfg.Root, cfg.Samples)
+		if err != nil {
+			return nil, fmt.Errorf("loader: %w", err)
+		}
+		if c.Cached > 0 || c.Quarantined > 0 {
+			cfg.Locate, cov = locate, c
+		}
+	}
+	return &Loader{cfg: cfg, cov: cov, failed: map[int]string{}}, nil
 }
+
+// Cache says how many samples the prepare cache serves (zero counts when
+// there is no cache or Config.Locate was given).
+func (l *Loader) Cache() CacheCoverage { return l.cov }
 
 // Len is the number of samples.
 func (l *Loader) Len() int { return len(l.cfg.Samples) }
@@ -291,7 +310,10 @@ func (l *Loader) makeExample(idx int, rng *rand.Rand) (ex Example, err error) {
 		}
 	}()
 	s := l.cfg.Samples[idx]
-	path, frames := l.locate(s)
+	path, frames, err := l.locate(s)
+	if err != nil {
+		return Example{}, err
+	}
 	r, err := OpenReader(l.cfg.Opener, path, frames, l.cfg.DecodeShortSide, l.cfg.ShortVideo)
 	if err != nil {
 		return Example{}, err
@@ -305,14 +327,19 @@ func (l *Loader) makeExample(idx int, rng *rand.Rand) (ex Example, err error) {
 }
 
 // locate gives the file to open for s and its known frame count.
-func (l *Loader) locate(s dataset.Sample) (string, int) {
+func (l *Loader) locate(s dataset.Sample) (string, int, error) {
 	if l.cfg.Locate != nil {
 		return l.cfg.Locate(l.cfg.Root, s)
 	}
-	if filepath.IsAbs(s.Path) {
-		return s.Path, 0
+	return SourcePath(l.cfg.Root, s.Path), 0, nil
+}
+
+// SourcePath joins a sample path to the dataset root (an absolute path is kept).
+func SourcePath(root, path string) string {
+	if filepath.IsAbs(path) {
+		return path
 	}
-	return filepath.Join(l.cfg.Root, s.Path), 0
+	return filepath.Join(root, path)
 }
 
 // checkExample verifies that an example's views are well formed.

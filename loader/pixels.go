@@ -4,12 +4,38 @@ import (
 	"math"
 )
 
+// affine maps a 0..255 sample to an output value per channel: v*mul + add.
+type affine struct{ mul, add [3]float32 }
+
+// unit maps 0..255 to [0,1].
+var unit = affine{mul: [3]float32{1.0 / 255, 1.0 / 255, 1.0 / 255}}
+
+// normAffine maps 0..255 straight to normalised values (v/255 - mean) / std.
+func normAffine(mean, std [3]float32) affine {
+	var a affine
+	for c := range 3 {
+		s := std[c]
+		if s == 0 {
+			s = 1
+		}
+		a.mul[c] = 1 / (255 * s)
+		a.add[c] = -mean[c] / s
+	}
+	return a
+}
+
 // resizeCrop samples box b of every frame of raw into a size x size frame with
 // bilinear interpolation (pixel centres at +0.5), mirrored horizontally when
-// flip is set. Values are scaled to [0,1].
-func resizeCrop(raw *RawClip, b box, flip bool, size int) ClipTensor {
+// flip is set, mapping values through aff. An integer-aligned box of exactly
+// size x size is copied without interpolation.
+func resizeCrop(raw *RawClip, b box, flip bool, size int, aff affine) ClipTensor {
 	out := ClipTensor{T: raw.T, H: size, W: size, Data: make([]float32, raw.T*size*size*3)}
 	if raw.W <= 0 || raw.H <= 0 || len(raw.Pix) < raw.T*raw.H*raw.W*3 {
+		return out
+	}
+	if !flip && b.w == float64(size) && b.h == float64(size) && b.x == math.Trunc(b.x) && b.y == math.Trunc(b.y) &&
+		b.x >= 0 && b.y >= 0 && int(b.x)+size <= raw.W && int(b.y)+size <= raw.H {
+		copyCrop(raw, int(b.x), int(b.y), size, aff, out.Data)
 		return out
 	}
 	xs := axisTaps(b.x, b.w, size, raw.W)
@@ -21,30 +47,59 @@ func resizeCrop(raw *RawClip, b box, flip bool, size int) ClipTensor {
 	}
 	in := raw.H * raw.W * 3
 	stride := raw.W * 3
-	const k = 1.0 / 255
+	row := size * 3
+	m0, m1, m2 := aff.mul[0], aff.mul[1], aff.mul[2]
+	a0, a1, a2 := aff.add[0], aff.add[1], aff.add[2]
 	for t := 0; t < raw.T; t++ {
 		src := raw.Pix[t*in : (t+1)*in]
-		dst := out.Data[t*size*size*3 : (t+1)*size*size*3]
-		o := 0
-		for _, ty := range ys {
+		dst := out.Data[t*size*row : (t+1)*size*row]
+		for oy, ty := range ys {
 			r0 := src[ty.i0*stride : (ty.i0+1)*stride]
 			r1 := src[ty.i1*stride : (ty.i1+1)*stride]
 			wy1 := ty.w
 			wy0 := 1 - wy1
-			for _, tx := range xs {
+			d := dst[oy*row : (oy+1)*row]
+			for ox, tx := range xs {
 				a, c := tx.i0*3, tx.i1*3
-				wx1 := tx.w
-				wx0 := 1 - wx1
-				for ch := 0; ch < 3; ch++ {
-					top := wx0*float32(r0[a+ch]) + wx1*float32(r0[c+ch])
-					bot := wx0*float32(r1[a+ch]) + wx1*float32(r1[c+ch])
-					dst[o] = (wy0*top + wy1*bot) * k
-					o++
-				}
+				w00, w01 := wy0*(1-tx.w), wy0*tx.w
+				w10, w11 := wy1*(1-tx.w), wy1*tx.w
+				p0, p1 := r0[a:a+3:a+3], r0[c:c+3:c+3]
+				q0, q1 := r1[a:a+3:a+3], r1[c:c+3:c+3]
+				o := d[ox*3 : ox*3+3 : ox*3+3]
+				o[0] = (w00*float32(p0[0])+w01*float32(p1[0])+w10*float32(q0[0])+w11*float32(q1[0]))*m0 + a0
+				o[1] = (w00*float32(p0[1])+w01*float32(p1[1])+w10*float32(q0[1])+w11*float32(q1[1]))*m1 + a1
+				o[2] = (w00*float32(p0[2])+w01*float32(p1[2])+w10*float32(q0[2])+w11*float32(q1[2]))*m2 + a2
 			}
 		}
 	}
 	return out
+}
+
+// copyCrop copies the size x size square at (x0, y0) of every frame through
+// aff, using a 256-entry table per channel.
+func copyCrop(raw *RawClip, x0, y0, size int, aff affine, dst []float32) {
+	var lut [3][256]float32
+	for c := range 3 {
+		for v := range 256 {
+			lut[c][v] = float32(v)*aff.mul[c] + aff.add[c]
+		}
+	}
+	in := raw.H * raw.W * 3
+	stride := raw.W * 3
+	row := size * 3
+	o := 0
+	for t := 0; t < raw.T; t++ {
+		for y := y0; y < y0+size; y++ {
+			src := raw.Pix[t*in+y*stride+x0*3 : t*in+y*stride+x0*3+row]
+			d := dst[o : o+row]
+			for i := 0; i+2 < len(src); i += 3 {
+				d[i] = lut[0][src[i]]
+				d[i+1] = lut[1][src[i+1]]
+				d[i+2] = lut[2][src[i+2]]
+			}
+			o += row
+		}
+	}
 }
 
 // tap is one output coordinate's two source neighbours and the weight of the second.
@@ -72,76 +127,75 @@ func axisTaps(start, length float64, size, n int) []tap {
 const lumR, lumG, lumB = 0.299, 0.587, 0.114
 
 // applyColour applies the clip's jitter (in its drawn order) and grayscale to
-// one frame of [0,1] values.
+// one frame of [0,1] values, in at most two passes: the operations before
+// contrast (which needs the frame's mean luma at that point), then contrast,
+// the rest and grayscale.
 func applyColour(f []float32, p params) {
-	if p.jitter {
-		for _, op := range p.order {
+	if !p.jitter {
+		if p.gray {
+			pointwise(f, nil, p, true)
+		}
+		return
+	}
+	ops := p.order[:]
+	ci := 0
+	for ci < len(ops) && ops[ci] != 1 {
+		ci++
+	}
+	if ci == len(ops) { // no contrast: one pass
+		pointwise(f, ops, p, p.gray)
+		return
+	}
+	mean := pointwise(f, ops[:ci], p, false)
+	c := p.contrast
+	for i, v := range f {
+		f[i] = clamp01(mean + c*(v-mean))
+	}
+	if ci+1 < len(ops) || p.gray {
+		pointwise(f, ops[ci+1:], p, p.gray)
+	}
+}
+
+// pointwise applies the per-pixel operations ops (0 brightness, 2
+// saturation, 3 hue; no contrast) in order, then grayscale if gray, and
+// returns the frame's mean luma after them.
+func pointwise(f []float32, ops []int, p params, gray bool) float32 {
+	var hue [9]float32
+	if p.hue != 0 {
+		hue = hueMatrix(p.hue)
+	}
+	b, s := p.bright, p.saturation
+	var sum float64
+	for i := 0; i+2 < len(f); i += 3 {
+		px := f[i : i+3 : i+3]
+		r, g, bl := px[0], px[1], px[2]
+		for _, op := range ops {
 			switch op {
 			case 0:
-				brightness(f, p.bright)
-			case 1:
-				contrast(f, p.contrast)
+				r, g, bl = clamp01(r*b), clamp01(g*b), clamp01(bl*b)
 			case 2:
-				saturation(f, p.saturation)
+				l := lumR*r + lumG*g + lumB*bl
+				r, g, bl = clamp01(l+s*(r-l)), clamp01(l+s*(g-l)), clamp01(l+s*(bl-l))
 			case 3:
 				if p.hue != 0 {
-					hueRotate(f, p.hue)
+					m := &hue
+					r, g, bl = clamp01(m[0]*r+m[1]*g+m[2]*bl), clamp01(m[3]*r+m[4]*g+m[5]*bl), clamp01(m[6]*r+m[7]*g+m[8]*bl)
 				}
 			}
 		}
-	}
-	if p.gray {
-		for i := 0; i < len(f); i += 3 {
-			g := lumR*f[i] + lumG*f[i+1] + lumB*f[i+2]
-			f[i], f[i+1], f[i+2] = g, g, g
+		l := lumR*r + lumG*g + lumB*bl
+		sum += float64(l)
+		if gray {
+			r, g, bl = l, l, l
 		}
+		px[0], px[1], px[2] = r, g, bl
 	}
+	return float32(sum / float64(max(1, len(f)/3)))
 }
 
 // clamp01 limits v to [0,1].
 func clamp01(v float32) float32 {
 	return min(max(v, 0), 1)
-}
-
-// brightness scales every value by b.
-func brightness(f []float32, b float32) {
-	for i, v := range f {
-		f[i] = clamp01(v * b)
-	}
-}
-
-// contrast blends every value with the frame's mean luma.
-func contrast(f []float32, c float32) {
-	var sum float64
-	for i := 0; i < len(f); i += 3 {
-		sum += float64(lumR*f[i] + lumG*f[i+1] + lumB*f[i+2])
-	}
-	m := float32(sum / float64(max(1, len(f)/3)))
-	for i, v := range f {
-		f[i] = clamp01(m + c*(v-m))
-	}
-}
-
-// saturation blends every pixel with its own luma.
-func saturation(f []float32, s float32) {
-	for i := 0; i < len(f); i += 3 {
-		g := lumR*f[i] + lumG*f[i+1] + lumB*f[i+2]
-		f[i] = clamp01(g + s*(f[i]-g))
-		f[i+1] = clamp01(g + s*(f[i+1]-g))
-		f[i+2] = clamp01(g + s*(f[i+2]-g))
-	}
-}
-
-// hueRotate rotates the chroma of every pixel by h turns in YIQ space, which
-// keeps luma and approximates an HSV hue shift with one 3x3 matrix.
-func hueRotate(f []float32, h float64) {
-	m := hueMatrix(h)
-	for i := 0; i < len(f); i += 3 {
-		r, g, b := f[i], f[i+1], f[i+2]
-		f[i] = clamp01(m[0]*r + m[1]*g + m[2]*b)
-		f[i+1] = clamp01(m[3]*r + m[4]*g + m[5]*b)
-		f[i+2] = clamp01(m[6]*r + m[7]*g + m[8]*b)
-	}
 }
 
 // hueMatrix is RGB->YIQ, a rotation of (I,Q) by 2*pi*h, then YIQ->RGB.
@@ -179,34 +233,35 @@ func gaussianBlur(f []float32, h, w int, sigma float64) {
 		return
 	}
 	kernel := gaussianKernel(sigma, radius)
+	row := w * 3
 	tmp := make([]float32, len(f))
-	// Horizontal pass f -> tmp, vertical pass tmp -> f.
+	line := make([]float32, (w+2*radius)*3)
+	// Horizontal: copy each row with mirrored margins, then convolve.
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			var acc [3]float32
+		src := f[y*row : (y+1)*row]
+		for x := -radius; x < w+radius; x++ {
+			sx := reflect(x, w)
+			copy(line[(x+radius)*3:(x+radius)*3+3], src[sx*3:sx*3+3])
+		}
+		dst := tmp[y*row : (y+1)*row]
+		for i := range dst {
+			var acc float32
 			for k, kv := range kernel {
-				sx := reflect(x+k-radius, w)
-				p := (y*w + sx) * 3
-				acc[0] += kv * f[p]
-				acc[1] += kv * f[p+1]
-				acc[2] += kv * f[p+2]
+				acc += kv * line[i+k*3]
 			}
-			p := (y*w + x) * 3
-			tmp[p], tmp[p+1], tmp[p+2] = acc[0], acc[1], acc[2]
+			dst[i] = acc
 		}
 	}
+	// Vertical: accumulate whole mirrored rows.
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			var acc [3]float32
-			for k, kv := range kernel {
-				sy := reflect(y+k-radius, h)
-				p := (sy*w + x) * 3
-				acc[0] += kv * tmp[p]
-				acc[1] += kv * tmp[p+1]
-				acc[2] += kv * tmp[p+2]
+		dst := f[y*row : (y+1)*row]
+		clear(dst)
+		for k, kv := range kernel {
+			sy := reflect(y+k-radius, h)
+			src := tmp[sy*row : (sy+1)*row]
+			for i, v := range src {
+				dst[i] += kv * v
 			}
-			p := (y*w + x) * 3
-			f[p], f[p+1], f[p+2] = acc[0], acc[1], acc[2]
 		}
 	}
 }
