@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -91,9 +92,11 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalResult, error) {
 
 // loadClassifier loads a run with a classification head.
 func loadClassifier(ckpt, backendName string) (*network, error) {
-	kind, err := ResolveInit(ckpt)
-	if err != nil || kind != InitRun {
-		return nil, cli.Usagef("--ckpt %s: not a run directory with a checkpoint; give the --out of a vidrep finetune run", ckpt)
+	if st, err := os.Stat(ckpt); err != nil || !st.IsDir() {
+		return nil, cli.Usagef("--ckpt %s: no such run directory; give the --out directory of a vidrep finetune run", ckpt)
+	}
+	if _, err := os.Stat(filepath.Join(ckpt, train.CheckpointFile)); err != nil {
+		return nil, cli.Usagef("--ckpt %s: no %s in it; give the --out directory of a finished vidrep finetune run", ckpt, train.CheckpointFile)
 	}
 	spec, err := ReadModelSpec(ckpt)
 	if err != nil {

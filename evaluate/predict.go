@@ -121,7 +121,7 @@ func (n *network) planFile(cfg PredictConfig, i int, p *FilePrediction) []predic
 	}
 	v, err := cfg.Opener.Open(f)
 	if err != nil {
-		p.Error = fmt.Sprintf("%s: not a readable video (%v)", f, err)
+		p.Error = fileError(f, "not a video vidrep can decode", err)
 		return nil
 	}
 	info := v.Info()
@@ -143,6 +143,16 @@ func (n *network) planFile(cfg PredictConfig, i int, p *FilePrediction) []predic
 		}
 	}
 	return jobs
+}
+
+// fileError is one line about a file: the error itself when it names the
+// file already, else "file: what: error".
+func fileError(file, what string, err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if strings.Contains(msg, file) {
+		return msg
+	}
+	return fmt.Sprintf("%s: %s: %s", file, what, msg)
 }
 
 // jobBatches reads the jobs' clips lazily, one reader open at a time. A file
@@ -169,7 +179,7 @@ func (b *jobBatches) Next() (*loader.Batch, error) {
 		}
 		clip, err := b.read(j)
 		if err != nil {
-			b.preds[j.file].Error = fmt.Sprintf("%s: cannot decode the video (%v)", b.cfg.Files[j.file], err)
+			b.preds[j.file].Error = fileError(b.cfg.Files[j.file], "decoding failed", err)
 			continue
 		}
 		exs = append(exs, loader.Example{Views: []loader.ClipTensor{clip}})
