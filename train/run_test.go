@@ -256,3 +256,18 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+func TestProgressBarShowsLossAndRate(t *testing.T) {
+	var out bytes.Buffer
+	cfg := toyConfig()
+	cfg.Epochs = 1
+	_, err := Run(context.Background(), goBackend(t), model.NewStore(), t.TempDir(), cfg, toyLoss(false), newToyData(8, 4, 2),
+		WithProgress(&out, false))
+	must(t, err)
+	line := out.String()
+	for _, want := range []string{"train", "2/2", "loss ", "clips/s"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("progress output %q lacks %q", line, want)
+		}
+	}
+}
