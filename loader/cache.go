@@ -21,44 +21,43 @@ func (c CacheCoverage) String() string {
 }
 
 // CacheLocator returns a Config.Locate that reads each sample from root's
-// prepare cache when it has a finished entry (with its exact frame count),
-// refuses a sample prepare quarantined (with prepare's reason) and otherwise
-// opens the original file. It also counts the coverage of samples.
-func CacheLocator(root string, samples []dataset.Sample) (func(string, dataset.Sample) (string, int, error), CacheCoverage, error) {
-	cov := CacheCoverage{Samples: len(samples)}
+// prepare cache when it has a finished entry (with its exact frame count) and
+// otherwise opens the original file, with the number of samples it serves
+// from the cache.
+func CacheLocator(root string, samples []dataset.Sample) (func(string, dataset.Sample) (string, int), int, error) {
 	index, err := prepare.LoadIndex(root)
 	if err != nil {
-		return nil, cov, err
-	}
-	q, err := prepare.LoadQuarantine(root)
-	if err != nil {
-		return nil, cov, err
-	}
-	quarantined := make(map[string]string, len(q.Files))
-	for _, f := range q.Files {
-		quarantined[filepath.Clean(f.Source)] = f.Reason
+		return nil, 0, err
 	}
 	cached := make(map[string]prepare.Entry, len(index))
 	for src, e := range index {
 		cached[filepath.Clean(src)] = e
 	}
+	n := 0
 	for _, s := range samples {
-		key := filepath.Clean(s.Path)
-		if _, ok := cached[key]; ok {
-			cov.Cached++
-		} else if _, ok := quarantined[key]; ok {
-			cov.Quarantined++
+		if _, ok := cached[filepath.Clean(s.Path)]; ok {
+			n++
 		}
 	}
-	locate := func(root string, s dataset.Sample) (string, int, error) {
-		key := filepath.Clean(s.Path)
-		if e, ok := cached[key]; ok {
-			return e.Path, e.Frames, nil
+	locate := func(root string, s dataset.Sample) (string, int) {
+		if e, ok := cached[filepath.Clean(s.Path)]; ok {
+			return e.Path, e.Frames
 		}
-		if reason, ok := quarantined[key]; ok {
-			return "", 0, fmt.Errorf("quarantined by vidrep prepare: %s", reason)
-		}
-		return SourcePath(root, s.Path), 0, nil
+		return SourcePath(root, s.Path), 0
 	}
-	return locate, cov, nil
+	return locate, n, nil
+}
+
+// QuarantinedFiles reads root's prepare quarantine report into a map from
+// the cleaned sample path to prepare's reason (empty when there is none).
+func QuarantinedFiles(root string) (map[string]string, error) {
+	q, err := prepare.LoadQuarantine(root)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(q.Files))
+	for _, f := range q.Files {
+		out[filepath.Clean(f.Source)] = f.Reason
+	}
+	return out, nil
 }

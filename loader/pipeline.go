@@ -43,12 +43,13 @@ type Config struct {
 	// ShortVideo is the policy for reads past the end of a video (Loop by default).
 	ShortVideo ShortPolicy
 	// Locate maps a sample to the file to decode and its exact frame count (0
-	// when unknown), e.g. the prepare cache's entry; an error (a quarantined
-	// file) skips the sample like a decoding failure. nil opens Root/Path (an
-	// absolute Path as is) with the probe's frame count.
-	Locate func(root string, s dataset.Sample) (path string, frames int, err error)
-	// NoCache ignores the prepare cache under Root. By default (Locate nil)
-	// the loader reads finished cache entries and leaves quarantined files out.
+	// when unknown), e.g. the prepare cache's entry. nil reads Root's prepare
+	// cache when it has an entry (see CacheLocator) and otherwise opens
+	// Root/Path (an absolute Path as is) with the probe's frame count.
+	Locate func(root string, s dataset.Sample) (path string, frames int)
+	// NoCache ignores the prepare cache and quarantine report under Root. By
+	// default files that prepare quarantined are left out (reported as
+	// failed, with prepare's reason) whether or not Locate is given.
 	NoCache bool
 	// Logf reports each failing video once; nil uses log.Printf.
 	Logf func(format string, args ...any)
@@ -100,19 +101,20 @@ type FailedVideo struct {
 
 // Loader makes batches of examples from a list of videos.
 type Loader struct {
-	cfg     Config
-	cov     CacheCoverage
-	mu      sync.Mutex
-	failed  map[int]string // sample index -> reason
-	order   []int          // failure order, for FailedVideos
-	busyNs  atomic.Int64
-	waitNs  atomic.Int64
-	wallNs  atomic.Int64
-	nEx     atomic.Int64
-	nBatch  atomic.Int64
-	nSubst  atomic.Int64
-	nDrop   atomic.Int64
-	nFailed atomic.Int64
+	cfg        Config
+	cov        CacheCoverage
+	quarantine map[string]string // cleaned sample path -> prepare's reason
+	mu         sync.Mutex
+	failed     map[int]string // sample index -> reason
+	order      []int          // failure order, for FailedVideos
+	busyNs     atomic.Int64
+	waitNs     atomic.Int64
+	wallNs     atomic.Int64
+	nEx        atomic.Int64
+	nBatch     atomic.Int64
+	nSubst     atomic.Int64
+	nDrop      atomic.Int64
+	nFailed    atomic.Int64
 }
 
 // validator is implemented by Samplers that can check their settings.
@@ -146,17 +148,28 @@ func New(cfg Config) (*Loader, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
-	cov := CacheCoverage{Samples: len(cfg.Samples)}
-	if cfg.Locate == nil && !cfg.NoCache {
-		locate, c, err := CacheLocator(cfg.Root, cfg.Samples)
+	l := &Loader{cfg: cfg, cov: CacheCoverage{Samples: len(cfg.Samples)}, failed: map[int]string{}}
+	if cfg.NoCache {
+		return l, nil
+	}
+	q, err := QuarantinedFiles(cfg.Root)
+	if err != nil {
+		return nil, fmt.Errorf("loader: %w", err)
+	}
+	l.quarantine = q
+	for _, s := range cfg.Samples {
+		if _, ok := q[filepath.Clean(s.Path)]; ok {
+			l.cov.Quarantined++
+		}
+	}
+	if cfg.Locate == nil {
+		locate, cached, err := CacheLocator(cfg.Root, cfg.Samples)
 		if err != nil {
 			return nil, fmt.Errorf("loader: %w", err)
 		}
-		if c.Cached > 0 || c.Quarantined > 0 {
-			cfg.Locate, cov = locate, c
-		}
+		l.cfg.Locate, l.cov.Cached = locate, cached
 	}
-	return &Loader{cfg: cfg, cov: cov, failed: map[int]string{}}, nil
+	return l, nil
 }
 
 // Cache says how many samples the prepare cache serves (zero counts when
@@ -310,10 +323,10 @@ func (l *Loader) makeExample(idx int, rng *rand.Rand) (ex Example, err error) {
 		}
 	}()
 	s := l.cfg.Samples[idx]
-	path, frames, err := l.locate(s)
-	if err != nil {
-		return Example{}, err
+	if reason, ok := l.quarantine[filepath.Clean(s.Path)]; ok {
+		return Example{}, fmt.Errorf("quarantined by vidrep prepare: %s", reason)
 	}
+	path, frames := l.locate(s)
 	r, err := OpenReader(l.cfg.Opener, path, frames, l.cfg.DecodeShortSide, l.cfg.ShortVideo)
 	if err != nil {
 		return Example{}, err
@@ -327,11 +340,11 @@ func (l *Loader) makeExample(idx int, rng *rand.Rand) (ex Example, err error) {
 }
 
 // locate gives the file to open for s and its known frame count.
-func (l *Loader) locate(s dataset.Sample) (string, int, error) {
+func (l *Loader) locate(s dataset.Sample) (string, int) {
 	if l.cfg.Locate != nil {
 		return l.cfg.Locate(l.cfg.Root, s)
 	}
-	return SourcePath(l.cfg.Root, s.Path), 0, nil
+	return SourcePath(l.cfg.Root, s.Path), 0
 }
 
 // SourcePath joins a sample path to the dataset root (an absolute path is kept).
