@@ -24,6 +24,11 @@ import (
 // LossFn builds the loss of one batch. views[v] is [B,T,H,W,3] (float32, or
 // bfloat16 under DType "bf16"), targets[j] is [B] int32. accuracy may be nil.
 // training selects batch-norm mode etc.
+//
+// Mixed precision: the weights are float32 variables; a model computes in the
+// dtype of its activations by converting each weight where it is used
+// (ConvertDType(w.NodeValue(g), x.DType())), so under bf16 the compute is
+// bfloat16 while gradients and updates stay float32.
 type LossFn func(scope *model.Scope, views, targets []*graph.Node, training bool) (loss, accuracy *graph.Node)
 
 // Data yields the batches of an epoch in a deterministic order.

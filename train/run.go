@@ -251,11 +251,6 @@ func (r *run) ensureStepper(batch *loader.Batch) error {
 	if r.stepper != nil {
 		return nil
 	}
-	if r.cfg.DType == "bf16" {
-		if err := createVariables(r.backend, r.store, r.loss, batch); err != nil {
-			return fmt.Errorf("train: building the model: %w", err)
-		}
-	}
 	s, err := newStepper(r.backend, r.store, &r.cfg, r.loss, batch)
 	if err != nil {
 		return fmt.Errorf("train: building the training step: %w", err)

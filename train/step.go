@@ -6,7 +6,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -120,7 +119,6 @@ func (s *stepper) build(scope *model.Scope, inputs []*Node, apply bool) []*Node 
 		views[i] = ConvertDType(inputs[i], s.computeType)
 	}
 	targets := inputs[s.numViews : s.numViews+s.numTargets]
-	restore := s.castVariables(g)
 	loss, acc := s.loss(scope, views, targets, true)
 	s.hasAccuracy = acc != nil
 	loss = ConvertDType(loss, dtypes.Float32)
@@ -140,36 +138,21 @@ func (s *stepper) build(scope *model.Scope, inputs []*Node, apply bool) []*Node 
 	sort.Slice(trained, func(i, j int) bool { return trained[i].Path() < trained[j].Path() })
 	params := make([]*Node, len(trained))
 	for i, v := range trained {
-		if p, ok := restore[v]; ok {
-			params[i] = p.orig
-		} else {
-			params[i] = v.NodeValue(g)
-		}
+		params[i] = v.NodeValue(g)
 	}
 	grads := Gradient(loss, params...)
-	for v := range s.store.IterVariables() {
-		p, ok := restore[v]
-		if !ok {
-			continue
-		}
-		if cur := v.NodeValue(g); cur == p.cast {
-			v.SetNodeValue(p.orig)
-		} else {
-			v.SetNodeValue(ConvertDType(cur, v.DType()))
-		}
-	}
 	if !apply {
 		for i, v := range trained {
-			acc := stateVar(s.store, "accum", v)
-			acc.SetNodeValue(Add(acc.NodeValue(g), grads[i]))
+			sum := stateVar(s.store, "accum", v)
+			sum.SetNodeValue(Add(sum.NodeValue(g), grads[i]))
 		}
 		return []*Node{loss, acc}
 	}
 	if s.cfg.AccumSteps > 1 {
 		for i, v := range trained {
-			acc := stateVar(s.store, "accum", v)
-			grads[i] = DivScalar(Add(acc.NodeValue(g), grads[i]), float64(s.cfg.AccumSteps))
-			acc.SetNodeValue(ZerosLike(grads[i]))
+			sum := stateVar(s.store, "accum", v)
+			grads[i] = DivScalar(Add(sum.NodeValue(g), grads[i]), float64(s.cfg.AccumSteps))
+			sum.SetNodeValue(ZerosLike(grads[i]))
 		}
 	}
 	n := len(inputs)
@@ -188,55 +171,4 @@ func (s *stepper) build(scope *model.Scope, inputs []*Node, apply bool) []*Node 
 		applyUpdate(s.store, s.cfg, v, params[i], grads[i], sc)
 	}
 	return []*Node{loss, acc, norm}
-}
-
-// castPair is a float32 variable's parameter node and its bf16 copy.
-type castPair struct{ orig, cast *Node }
-
-// castVariables, under bf16, makes every float32 model variable read as bf16
-// in graph g, keeping the float32 parameter to restore after the forward pass.
-func (s *stepper) castVariables(g *Graph) map[*model.Variable]castPair {
-	if s.computeType == dtypes.Float32 {
-		return nil
-	}
-	pairs := map[*model.Variable]castPair{}
-	for v := range s.store.IterVariables() {
-		if v.DType() != dtypes.Float32 || isInternal(v.Path()) {
-			continue
-		}
-		orig := v.NodeValue(g)
-		cast := ConvertDType(orig, s.computeType)
-		v.SetNodeValue(cast)
-		pairs[v] = castPair{orig: orig, cast: cast}
-	}
-	return pairs
-}
-
-// viewShapes are the input shapes of a batch, for compiling a graph ahead of a call.
-func viewShapes(b *loader.Batch) []shapes.Shape {
-	var out []shapes.Shape
-	for range b.Views {
-		out = append(out, shapes.Make(dtypes.Float32, b.ViewShape[:]...))
-	}
-	for _, t := range b.Targets {
-		out = append(out, shapes.Make(dtypes.Int32, len(t)))
-	}
-	return out
-}
-
-// createVariables builds (without running) the float32 forward graph once so
-// that the model's variables exist before the bf16 graph casts them.
-func createVariables(backend compute.Backend, store *model.Store, loss LossFn, b *loader.Batch) error {
-	nv := len(b.Views)
-	e, err := model.NewExec(backend, store, func(scope *model.Scope, inputs []*Node) *Node {
-		store.SetTraining(inputs[0].Graph(), true)
-		l, _ := loss(scope, inputs[:nv], inputs[nv:], true)
-		return l
-	})
-	if err != nil {
-		return err
-	}
-	defer e.Finalize()
-	_, err = e.Compile(viewShapes(b)...)
-	return err
 }
