@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better dot-imported
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -159,51 +160,111 @@ func isWhole(dims []int, off, out, stride [3]int) bool {
 // gradient receives dL/dy in p's first segment and returns [0 | dx | dkernel],
 // which GoMLX's Concatenate VJP routes to x and kernel.
 func conv3DMatmul(x, kernel *Node, spec ConvSpec) *Node {
-	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
-	batch, cin, cout := xd[0], kd[3], kd[4]
-	taps := kd[0] * kd[1] * kd[2]
-	var out [3]int
-	for a := 0; a < 3; a++ {
-		out[a] = spec.outSize(xd[a+1], a)
-	}
-	n := batch * out[0] * out[1] * out[2]
-
-	col := im2col(StopGradient(x), spec.Kernel, spec.Stride, spec.Padding, spec.Padding)
-	col2 := Reshape(col, n, taps*cin)
-	w2 := Reshape(StopGradient(kernel), taps*cin, cout)
-	y0 := Dot(col2, w2).Product() // [n, cout]
+	xd := x.Shape().Dimensions
+	fwd := newMatmulConv(StopGradient(x), StopGradient(kernel), spec.Stride, spec.Padding, spec.Padding)
+	y0 := fwd.y
+	yd := y0.Shape().Dimensions
+	ny := y0.Shape().Size()
 
 	parts := []*Node{StopGradient(Reshape(y0, -1))}
 	if !spec.NoInputGrad {
 		parts = append(parts, Reshape(x, -1))
 	}
 	parts = append(parts, Reshape(kernel, -1))
-	ny := n * cout
 	packed := IdentityWithCustomGradient(Concatenate(parts, 0), func(_, v *Node) *Node {
-		dy := Reshape(Slice(v, AxisRange(0, ny)), n, cout)
-		// dW^T = dy^T @ col: only the small dy is transposed, col2 is read as
-		// the matmul's [K, M] operand (contracting over n without a transpose).
-		dw := Transpose(Dot(Transpose(dy, 0, 1), col2).Product(), 0, 1) // [taps*cin, cout]
+		dy := Reshape(Slice(v, AxisRange(0, ny)), yd...)
 		grads := []*Node{Reshape(ZerosLike(y0), -1)}
 		if !spec.NoInputGrad {
-			dy5 := Reshape(dy, batch, out[0], out[1], out[2], cout)
-			grads = append(grads, Reshape(convInputGrad(dy5, kernel, xd, spec), -1))
+			grads = append(grads, Reshape(convInputGrad(dy, StopGradient(kernel), xd, spec), -1))
 		}
-		grads = append(grads, Reshape(dw, -1))
+		grads = append(grads, Reshape(fwd.weightGrad(dy), -1))
 		return Concatenate(grads, 0)
 	})
-	y := Slice(packed, AxisRange(0, ny))
-	return Reshape(y, batch, out[0], out[1], out[2], cout)
+	return Reshape(Slice(packed, AxisRange(0, ny)), yd...)
+}
+
+// matmulConv is one convolution computed through matmul, keeping what its
+// weight gradient needs.
+//
+// With kT > 1 and stride 1 in time it uses the "temporal taps on the
+// output side" scheme: im2col over (H,W) only, on every padded frame,
+// col [B,Tp,Ho,Wo,kH*kW*Cin]; one matmul with the kernel arranged
+// [kH*kW*Cin, kT*Cout] gives Z [B,Tp,Ho,Wo,kT,Cout]; y[t] = sum over dt of
+// Z[t+dt, dt]. This copies kH*kW instead of kT*kH*kW patches, at the cost of
+// Tp/To more matmul rows. Otherwise it is plain im2col: col
+// [B,To,Ho,Wo,kT*kH*kW*Cin] times the kernel [kT*kH*kW*Cin, Cout].
+type matmulConv struct {
+	kernelDims []int
+	timeTaps   bool  // the output-side temporal scheme
+	col2       *Node // [rows, K] im2col matrix
+	y          *Node // [B,To,Ho,Wo,Cout]
+}
+
+// newMatmulConv convolves x [B,T,H,W,Cin] with kernel [kT,kH,kW,Cin,Cout].
+func newMatmulConv(x, kernel *Node, stride, padLo, padHi [3]int) *matmulConv {
+	kd := kernel.Shape().Dimensions
+	kt, cin, cout := kd[0], kd[3], kd[4]
+	khw := kd[1] * kd[2]
+	c := &matmulConv{kernelDims: kd, timeTaps: kt > 1 && stride[0] == 1}
+	if !c.timeTaps {
+		col := im2col(x, [3]int{kd[0], kd[1], kd[2]}, stride, padLo, padHi)
+		cd := col.Shape().Dimensions
+		c.col2 = Reshape(col, -1, cd[4])
+		y := Dot(c.col2, Reshape(kernel, kt*khw*cin, cout)).Product()
+		c.y = Reshape(y, cd[0], cd[1], cd[2], cd[3], cout)
+		return c
+	}
+	col := im2col(x, [3]int{1, kd[1], kd[2]}, stride, padLo, padHi) // [B,Tp,Ho,Wo,khw*cin]
+	cd := col.Shape().Dimensions
+	c.col2 = Reshape(col, -1, khw*cin)
+	wcat := Reshape(TransposeAllAxes(kernel, 1, 2, 3, 0, 4), khw*cin, kt*cout)
+	z := Reshape(Dot(c.col2, wcat).Product(), cd[0], cd[1], cd[2], cd[3], kt, cout)
+	to := cd[1] - kt + 1
+	var y *Node
+	for dt := 0; dt < kt; dt++ {
+		part := Slice(z, AxisRange(), AxisRange(dt, dt+to), AxisRange(), AxisRange(), AxisElem(dt))
+		if y == nil {
+			y = part
+		} else {
+			y = Add(y, part)
+		}
+	}
+	c.y = Reshape(y, cd[0], to, cd[2], cd[3], cout)
+	return c
+}
+
+// weightGrad is dL/dkernel [kT,kH,kW,Cin,Cout] for dy = dL/dy.
+func (c *matmulConv) weightGrad(dy *Node) *Node {
+	kd := c.kernelDims
+	kt, cin, cout := kd[0], kd[3], kd[4]
+	if !c.timeTaps {
+		// dW^T = dy^T @ col: only the small dy is transposed; col2 is read
+		// as the matmul's [K, M] operand.
+		dw := Dot(Transpose(Reshape(dy, -1, cout), 0, 1), c.col2).Product() // [cout, K]
+		return Reshape(Transpose(dw, 0, 1), kd...)
+	}
+	// dZ[t, dt] = dy[t-dt]: each tap's dy shifted in time by padding
+	// (whole frames, moved with memmove), stacked before the channels.
+	yd := dy.Shape().Dimensions
+	rows := c.col2.Shape().Dimensions[0]
+	tp := rows / (yd[0] * yd[2] * yd[3])
+	zero := ScalarZero(dy.Graph(), dy.DType())
+	shifted := make([]*Node, kt)
+	for dt := range shifted {
+		p := Pad(dy, zero, compute.PadAxis{}, compute.PadAxis{Start: dt, End: tp - yd[1] - dt})
+		shifted[dt] = ExpandAxes(p, 4)
+	}
+	dz := Reshape(Concatenate(shifted, 4), rows, kt*cout)
+	dwT := Dot(Transpose(dz, 0, 1), c.col2).Product() // [kt*cout, khw*cin]
+	dwT = Reshape(dwT, kt, cout, kd[1], kd[2], cin)
+	return TransposeAllAxes(dwT, 0, 2, 3, 4, 1)
 }
 
 // convInputGrad is the gradient of a convolution with respect to its input:
 // a stride-1 convolution of dy (dilated by the stride and padded by
 // kernel-1-padding, plus the rows the forward stride skipped at the end)
-// with the spatially flipped kernel, channels swapped; again im2col+matmul.
+// with the spatially flipped kernel, channels swapped; again through matmul.
 func convInputGrad(dy, kernel *Node, xDims []int, spec ConvSpec) *Node {
-	kd := kernel.Shape().Dimensions
-	cin, cout := kd[3], kd[4]
-	taps := kd[0] * kd[1] * kd[2]
 	dilate := false
 	var lo, hi [3]int
 	for a := 0; a < 3; a++ {
@@ -221,13 +282,9 @@ func convInputGrad(dy, kernel *Node, xDims []int, spec ConvSpec) *Node {
 			compute.PadAxis{})
 		lo, hi = [3]int{}, [3]int{}
 	}
-	col := im2col(dy, spec.Kernel, [3]int{1, 1, 1}, lo, hi) // [B,T,H,W,taps*cout]
-	// Flipped kernel, [kT,kH,kW,Cout,Cin], flattened to [taps*cout, cin].
-	wf := Reverse(StopGradient(kernel), 0, 1, 2)
-	wf = Reshape(TransposeAllAxes(wf, 0, 1, 2, 4, 3), taps*cout, cin)
-	cd := col.Shape().Dimensions
-	dx := Dot(Reshape(col, -1, taps*cout), wf).Product()
-	return Reshape(dx, cd[0], cd[1], cd[2], cd[3], cin)
+	// Flipped kernel with channels swapped: [kT,kH,kW,Cout,Cin].
+	wf := TransposeAllAxes(Reverse(kernel, 0, 1, 2), 0, 1, 2, 4, 3)
+	return newMatmulConv(dy, wf, [3]int{1, 1, 1}, lo, hi).y
 }
 
 // Conv3DLayer creates (or reuses) the kernel variable "weight" in scope,
@@ -236,8 +293,7 @@ func convInputGrad(dy, kernel *Node, xDims []int, spec ConvSpec) *Node {
 // norm, as in torchvision (see ConvBias for C3D).
 func Conv3DLayer(scope *model.Scope, x *Node, cout int, spec ConvSpec) *Node {
 	cin := x.Shape().Dimensions[4]
-	shape := x.Shape().Clone()
-	shape.Dimensions = []int{spec.Kernel[0], spec.Kernel[1], spec.Kernel[2], cin, cout}
+	shape := shapes.Make(dtypes.Float32, spec.Kernel[0], spec.Kernel[1], spec.Kernel[2], cin, cout)
 	w := scope.VariableWithShape("weight", shape)
-	return Conv3D(x, w.NodeValue(x.Graph()), spec)
+	return Conv3D(x, ConvertDType(w.NodeValue(x.Graph()), x.DType()), spec)
 }
