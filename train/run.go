@@ -76,6 +76,9 @@ func newRun(ctx context.Context, backend compute.Backend, store *model.Store, ru
 	if err != nil {
 		return nil, err
 	}
+	if backend == nil || store == nil || loss == nil || data == nil || runDir == "" {
+		return nil, fmt.Errorf("train: Run needs a backend, a store, a loss, data and a run directory")
+	}
 	r := &run{ctx: ctx, backend: backend, store: store, dir: runDir, cfg: cfg, loss: loss, data: data, start: time.Now()}
 	for _, o := range opts {
 		o(&r.opts)
