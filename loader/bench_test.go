@@ -1,10 +1,19 @@
 package loader
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/testvideo"
+	"github.com/vidrep/vidrep/prepare"
+	"github.com/vidrep/vidrep/video"
 )
 
 // benchClip is a 16-frame 171x128 clip, the decode size of a 112 crop.
@@ -41,6 +50,54 @@ func BenchmarkAugment(b *testing.B) {
 				Augment(raw, tc.cfg, rng)
 			}
 			reportCPU(b, start)
+		})
+	}
+}
+
+// BenchmarkLoaderCache measures training clips (16x112x112, stride 2,
+// AugTrain) per CPU-second through the whole loader, reading a prepare cache
+// (H.264, GOP 16, short side 128) of 320x240 MPEG-4 sources.
+func BenchmarkLoaderCache(b *testing.B) {
+	testvideo.FFmpeg(b)
+	root := b.TempDir()
+	var samples []dataset.Sample
+	var paths []string
+	for i := range 4 {
+		rel := fmt.Sprintf("v_%d.avi", i)
+		testvideo.Make(b, filepath.Join(root, rel), testvideo.Options{Frames: 150, Width: 320, Height: 240, Codec: "mpeg4", Seed: i})
+		samples = append(samples, dataset.Sample{Path: rel, Label: i})
+		paths = append(paths, rel)
+	}
+	if _, err := prepare.Run(context.Background(), prepare.Options{Root: root, Paths: paths, Workers: 2, Progress: io.Discard}); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		aug  AugConfig
+	}{{"eval", AugEval(112)}, {"train", AugTrain(112)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			l, err := New(Config{Root: root, Samples: samples, Opener: video.NewOpener(),
+				Sampler:   RandomClip{Frames: 16, Stride: 2, Aug: tc.aug},
+				BatchSize: 4, Workers: 1, Shuffle: true, DecodeShortSide: 128})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if l.Cache().Cached != 4 {
+				b.Fatalf("cache coverage %v", l.Cache())
+			}
+			start := cpuTime()
+			clips := 0
+			for e := 0; b.Loop(); e++ {
+				it, _ := l.Epoch(e, 0)
+				bt, err := it.Next()
+				if err != nil {
+					b.Fatal(err)
+				}
+				clips += bt.ViewShape[0]
+				it.Close()
+			}
+			cpu := cpuTime() - start
+			b.ReportMetric(float64(clips)/cpu.Seconds(), "clips/cpu-s")
 		})
 	}
 }

@@ -203,7 +203,17 @@ func TestLoaderReadsPrepareCache(t *testing.T) {
 		t.Errorf("failed %v, want the zero-byte file reported as quarantined", f)
 	}
 	cfg.NoCache = true
-	if c := mustNew(t, cfg).Cache(); c.Cached != 0 {
+	if c := mustNew(t, cfg).Cache(); c.Cached != 0 || c.Quarantined != 0 {
 		t.Errorf("NoCache still uses the cache: %v", c)
+	}
+	// A caller's own Locate still gets the quarantine applied.
+	cfg.NoCache = false
+	cfg.Locate = func(root string, s dataset.Sample) (string, int) { return filepath.Join(root, s.Path), 0 }
+	l = mustNew(t, cfg)
+	if err := l.ForEach(func(*Batch) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if f := l.FailedVideos(); len(f) != 1 || !strings.Contains(f[0].Reason, "quarantined") {
+		t.Errorf("with a custom Locate, failed %v, want the zero-byte file reported as quarantined", f)
 	}
 }
