@@ -180,7 +180,8 @@ func checkResumable(path string, cfg Config) error {
 		{"optimizer", o.Optimizer, cfg.Optimizer}, {"batch", o.BatchSize, cfg.BatchSize},
 		{"lr", o.LR, cfg.LR}, {"accum", o.AccumSteps, cfg.AccumSteps}, {"dtype", o.DType, cfg.DType},
 		{"seed", o.Seed, cfg.Seed}, {"schedule", o.Schedule, cfg.Schedule}, {"warmup", o.WarmupSteps, cfg.WarmupSteps},
-		{"weight decay", o.WeightDecay, cfg.WeightDecay},
+		{"weight decay", o.WeightDecay, cfg.WeightDecay}, {"clip norm", o.ClipNorm, cfg.ClipNorm},
+		{"momentum", o.Momentum, cfg.Momentum}, {"min lr", o.MinLR, cfg.MinLR},
 	}
 	for _, d := range diffs {
 		if d.old != d.new {
