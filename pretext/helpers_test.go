@@ -110,7 +110,7 @@ var _ models.Backbone = tinyBackbone{}
 
 // testOptions are small options over plainAugment.
 func testOptions() Options {
-	return Options{Frames: 4, Stride: 1, Augment: plainAugment, Hidden: 32, ProjDim: 16, QueueSize: 32}
+	return Options{Frames: 4, Stride: 1, Size: 8, Augment: plainAugment, Hidden: 32, ProjDim: 16, QueueSize: 32}
 }
 
 // makeBatch samples one Example from each of b fake videos and stacks them.

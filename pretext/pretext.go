@@ -77,6 +77,11 @@ type Options struct {
 	QueueSize   int     // MoCo's queue of negatives; default 1024
 	MaskRatio   float64 // VideoMAE tube-mask ratio in [0.75,0.9] usually; default 0.9
 	Clips       int     // clips per tuple: vcop K (default 3), odd-one-out N (default 4)
+
+	Tubelet      [3]int // videomae: the ViT's patch (t,h,w); default 2x16x16
+	DecoderDim   int    // videomae: decoder width; default 128
+	DecoderDepth int    // videomae: decoder transformer blocks; default 2
+	DecoderHeads int    // videomae: decoder attention heads; default 4
 	Gap         int     // frames between consecutive clips of vcop/order tuples; default 0 (contiguous)
 }
 
@@ -98,6 +103,9 @@ func (o Options) WithDefaults() Options {
 	def(&o.Hidden, 512)
 	def(&o.ProjDim, 128)
 	def(&o.QueueSize, 1024)
+	def(&o.DecoderDim, 128)
+	def(&o.DecoderDepth, 2)
+	def(&o.DecoderHeads, 4)
 	deff(&o.Temperature, 0.1)
 	deff(&o.Momentum, 0.99)
 	deff(&o.MaskRatio, 0.9)
@@ -110,6 +118,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("pretext: frames (%d), stride (%d) and size (%d) must be positive", o.Frames, o.Stride, o.Size)
 	case o.Hidden < 1 || o.ProjDim < 1 || o.QueueSize < 1 || o.Gap < 0:
 		return fmt.Errorf("pretext: hidden, projection and queue sizes must be positive and the gap non-negative")
+	case o.DecoderDim < 1 || o.DecoderDepth < 0 || o.DecoderHeads < 1 || o.DecoderDim%o.DecoderHeads != 0:
+		return fmt.Errorf("pretext: decoder width %d must be a positive multiple of its %d heads", o.DecoderDim, o.DecoderHeads)
 	case o.Temperature <= 0:
 		return fmt.Errorf("pretext: temperature %g must be positive", o.Temperature)
 	case o.Momentum < 0 || o.Momentum >= 1:

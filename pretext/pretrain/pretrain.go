@@ -115,15 +115,21 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
+	if err != nil {
+		return nil, cli.Usagef("pretrain: %v", err)
+	}
 	popts := c.Pretext
 	popts.Frames, popts.Stride, popts.Size = c.Frames, c.Stride, c.Size
+	if vit, ok := bb.(pretext.TokenBackbone); ok && popts.Tubelet == [3]int{} {
+		popts.Tubelet = vit.Tubelet()
+	}
 	method, err := pretext.New(c.Method, popts)
 	if err != nil {
 		return nil, cli.Usagef("%v", err)
 	}
-	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
-	if err != nil {
-		return nil, cli.Usagef("pretrain: %v", err)
+	if err := pretext.CheckBackbone(method, bb); err != nil {
+		return nil, cli.Usagef("%v (--arch %s)", err, c.Arch)
 	}
 	ds, err := dataset.Load(c.Data, c.Format)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/internal/testvideo"
 	"github.com/vidrep/vidrep/loader"
 	"github.com/vidrep/vidrep/models"
@@ -157,19 +159,24 @@ func TestPretrainWritesRun(t *testing.T) {
 
 func TestPretrainUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		edit func(*Config)
+		name, want string
+		edit       func(*Config)
 	}{
-		{"unknown method", func(c *Config) { c.Method = "jigsaw" }},
-		{"unknown arch", func(c *Config) { c.Arch = "resnet9000" }},
-		{"no data", func(c *Config) { c.Data = "" }},
-		{"batch too large", func(c *Config) { c.Batch = 100 }},
+		{"unknown method", "unknown method", func(c *Config) { c.Method = "jigsaw" }},
+		{"unknown arch", "unknown architecture", func(c *Config) { c.Arch = "resnet9000" }},
+		{"no data", "--data is required", func(c *Config) { c.Data = "" }},
+		{"batch too large", "lower --batch", func(c *Config) { c.Batch = 100 }},
+		{"videomae on a CNN", "needs a ViT", func(c *Config) { c.Method, c.Pretext.Tubelet = "videomae", [3]int{2, 8, 8} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, _ := baseConfig(t, "arrow")
 			tc.edit(&cfg)
-			if _, err := Run(context.Background(), cfg); err == nil {
-				t.Errorf("%s: no error", tc.name)
+			_, err := Run(context.Background(), cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+			if cli.ExitCode(err) != cli.ExitUsage {
+				t.Errorf("exit code %d, want the usage code", cli.ExitCode(err))
 			}
 		})
 	}
