@@ -82,7 +82,7 @@ type Options struct {
 	DecoderDim   int    // videomae: decoder width; default 128
 	DecoderDepth int    // videomae: decoder transformer blocks; default 2
 	DecoderHeads int    // videomae: decoder attention heads; default 4
-	Gap         int     // frames between consecutive clips of vcop/order tuples; default 0 (contiguous)
+	Gap          int    // frames between consecutive clips of vcop/order tuples; default 0 (contiguous)
 }
 
 // WithDefaults returns o with every zero field set to its default.
