@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -41,8 +42,10 @@ type Config struct {
 type Result struct {
 	Config
 	FirstMs   float64   // first call: graph build, compile and one step
-	StepsMs   []float64 // each timed step
+	StepsMs   []float64 // each timed step, wall clock
+	CPUMs     []float64 // each timed step, process CPU time (user+system)
 	MedianMs  float64
+	MedianCPU float64 // median of CPUMs
 	ClipsPerS float64
 	PeakRSSMB float64 // VmHWM of the process, MiB
 	Params    int     // trainable parameters
@@ -108,13 +111,15 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 		labels[i] = int32(i % cfg.Classes)
 	}
 	labelsT := tensors.FromValue(labels)
+	var lastCPU float64
 	step := func() (float64, error) {
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuSeconds()
 		out, err := exec.Call(clips, labelsT)
 		if err != nil {
 			return 0, err
 		}
 		out[0].MustFinalizeAll()
+		lastCPU = (cpuSeconds() - c0) * 1e3
 		return float64(time.Since(t0).Microseconds()) / 1e3, nil
 	}
 	res.Config = cfg
@@ -146,8 +151,10 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 			return res, err
 		}
 		res.StepsMs = append(res.StepsMs, ms)
+		res.CPUMs = append(res.CPUMs, lastCPU)
 	}
 	res.MedianMs = median(res.StepsMs)
+	res.MedianCPU = median(res.CPUMs)
 	res.ClipsPerS = float64(cfg.Batch) / (res.MedianMs / 1e3)
 	res.PeakRSSMB = peakRSSMB()
 	for v := range store.IterVariables() {
@@ -168,8 +175,8 @@ func (r Result) String() string {
 	for i, v := range r.StepsMs {
 		all[i] = strconv.FormatFloat(v, 'f', 1, 64)
 	}
-	return fmt.Sprintf("RESULT vidrep %s arch=%s batch=%d frames=%d size=%d dtype=%s backend=%s params=%d median_ms=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f all_ms=[%s]",
-		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, r.Backend, r.Params, r.MedianMs, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, strings.Join(all, ","))
+	return fmt.Sprintf("RESULT vidrep %s arch=%s batch=%d frames=%d size=%d dtype=%s backend=%s params=%d median_ms=%.1f cpu_ms=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f all_ms=[%s]",
+		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, r.Backend, r.Params, r.MedianMs, r.MedianCPU, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, strings.Join(all, ","))
 }
 
 // syntheticClips is a deterministic [B,T,S,S,3] float32 tensor in [-1,1].
@@ -191,6 +198,15 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// cpuSeconds is the process's user+system CPU time; 0 if unavailable.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) in MiB; 0 where
