@@ -3,6 +3,7 @@ package loader
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -350,6 +351,25 @@ func TestFusedColourMatchesReference(t *testing.T) {
 		applyColour(f, p)
 		if d := maxAbsDiff(f, want); d > 1e-5 {
 			t.Fatalf("draw %d (%+v): fused colour differs from the reference by %g", i, p, d)
+		}
+	}
+}
+
+func TestAxpyMatchesScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 100} {
+		src, dst := make([]float32, n), make([]float32, n+3)
+		for i := range src {
+			src[i] = rng.Float32()*2 - 1
+		}
+		for i := range dst {
+			dst[i] = rng.Float32()
+		}
+		want := append([]float32(nil), dst...)
+		axpyScalar(want, src, 0.37)
+		axpy(dst, src, 0.37)
+		if !slices.Equal(dst, want) {
+			t.Fatalf("n=%d: axpy %v, scalar %v", n, dst, want)
 		}
 	}
 }

@@ -244,12 +244,8 @@ func gaussianBlur(f []float32, h, w int, sigma float64) {
 			copy(line[(x+radius)*3:(x+radius)*3+3], src[sx*3:sx*3+3])
 		}
 		dst := tmp[y*row : (y+1)*row]
-		for i := range dst {
-			var acc float32
-			for k, kv := range kernel {
-				acc += kv * line[i+k*3]
-			}
-			dst[i] = acc
+		for k, kv := range kernel {
+			axpy(dst, line[k*3:k*3+row], kv)
 		}
 	}
 	// Vertical: accumulate whole mirrored rows.
@@ -258,10 +254,7 @@ func gaussianBlur(f []float32, h, w int, sigma float64) {
 		clear(dst)
 		for k, kv := range kernel {
 			sy := reflect(y+k-radius, h)
-			src := tmp[sy*row : (sy+1)*row]
-			for i, v := range src {
-				dst[i] += kv * v
-			}
+			axpy(dst, tmp[sy*row:(sy+1)*row], kv)
 		}
 	}
 }
@@ -311,5 +304,13 @@ func normalise(d []float32, mean, std [3]float32) {
 		d[i] = (d[i] - mean[0]) * inv[0]
 		d[i+1] = (d[i+1] - mean[1]) * inv[1]
 		d[i+2] = (d[i+2] - mean[2]) * inv[2]
+	}
+}
+
+// axpyScalar adds a*src to dst element-wise.
+func axpyScalar(dst, src []float32, a float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += a * v
 	}
 }
