@@ -4,10 +4,21 @@
 // and prefetches with workers. Batches are identical for the same seed and
 // worker count.
 //
-// What a batch holds is decided by a Sampler: the standard ones (one random
-// clip with its label, K uniform clips for testing, two clips of a video for
-// contrastive views) live here; the pretext package adds its own (clip order,
-// playback speed, rotation, ...).
+// What a batch holds is decided by a Sampler: the standard ones (RandomClip:
+// one random clip with its label; UniformClips: K uniform clips x 1 or 3
+// crops for testing; TwoClips: two or more clips of a video at a bounded
+// temporal distance for contrastive views) live here; the pretext package
+// adds its own (clip order, playback speed, rotation, ...).
+//
+// Augment applies one draw of random parameters (resized crop, flip, colour
+// jitter, grayscale, blur) to every frame of a clip; presets are AugTrain,
+// AugStrong and AugEval. Reads past the end of a short video loop (or pad
+// with the last frame). The Loader reads the prepare cache under the dataset
+// root when it has an entry and leaves out the files prepare quarantined.
+// Each example's random stream comes from (Seed, epoch, sample index), so
+// batches do not depend on the number of workers and Epoch(e, skip) resumes
+// exactly; a video that fails is reported once and replaced by the next one
+// of the epoch's order (training) or left out of its batch (evaluation).
 package loader
 
 import (
