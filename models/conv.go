@@ -153,34 +153,48 @@ func isWhole(dims []int, off, out, stride [3]int) bool {
 
 // conv3DMatmul is Conv3D as im2col + matmul, with a custom gradient.
 //
-// GoMLX only lets a single node carry a custom gradient, so the forward
-// value y0 (computed from gradient-stopped inputs) is packed with the
-// flattened inputs into one vector p = [y0 | x | kernel]; p passes through
-// IdentityWithCustomGradient, and y is sliced back out of it. The custom
-// gradient receives dL/dy in p's first segment and returns [0 | dx | dkernel],
-// which GoMLX's Concatenate VJP routes to x and kernel.
+// GoMLX lets only single-input identity nodes carry a custom gradient, so
+// three of them cooperate: y's identity records dL/dy (dy) when autodiff
+// reaches it; kernel's and x's identities, which autodiff reaches later
+// (they were built earlier), return the weight and input gradients computed
+// from that dy. The forward value is computed from gradient-stopped inputs;
+// a zero-valued scalar link (0 times one element of each identity) added to
+// it keeps the identities on autodiff's path. Where x needs no gradient
+// (the clip itself), autodiff never calls x's function.
 func conv3DMatmul(x, kernel *Node, spec ConvSpec) *Node {
 	xd := x.Shape().Dimensions
 	fwd := newMatmulConv(StopGradient(x), StopGradient(kernel), spec.Stride, spec.Padding, spec.Padding)
-	y0 := fwd.y
-	yd := y0.Shape().Dimensions
-	ny := y0.Shape().Size()
-
-	parts := []*Node{StopGradient(Reshape(y0, -1))}
-	if !spec.NoInputGrad {
-		parts = append(parts, Reshape(x, -1))
-	}
-	parts = append(parts, Reshape(kernel, -1))
-	packed := IdentityWithCustomGradient(Concatenate(parts, 0), func(_, v *Node) *Node {
-		dy := Reshape(Slice(v, AxisRange(0, ny)), yd...)
-		grads := []*Node{Reshape(ZerosLike(y0), -1)}
-		if !spec.NoInputGrad {
-			grads = append(grads, Reshape(convInputGrad(dy, StopGradient(kernel), xd, spec), -1))
+	var dy *Node // dL/dy, set by y's gradient function
+	kernelIn := IdentityWithCustomGradient(kernel, func(_, v *Node) *Node {
+		if dy == nil {
+			return v
 		}
-		grads = append(grads, Reshape(fwd.weightGrad(dy), -1))
-		return Concatenate(grads, 0)
+		return fwd.weightGrad(dy)
 	})
-	return Reshape(Slice(packed, AxisRange(0, ny)), yd...)
+	link := firstElement(kernelIn)
+	if !spec.NoInputGrad {
+		xIn := IdentityWithCustomGradient(x, func(_, v *Node) *Node {
+			if dy == nil {
+				return v
+			}
+			return convInputGrad(dy, StopGradient(kernel), xd, spec)
+		})
+		link = Add(link, firstElement(xIn))
+	}
+	y := Add(StopGradient(fwd.y), MulScalar(link, 0))
+	return IdentityWithCustomGradient(y, func(_, v *Node) *Node {
+		dy = v
+		return v
+	})
+}
+
+// firstElement is x's first element as a scalar.
+func firstElement(x *Node) *Node {
+	specs := make([]SliceAxisSpec, x.Rank())
+	for i := range specs {
+		specs[i] = AxisElem(0)
+	}
+	return Reshape(Slice(x, specs...))
 }
 
 // matmulConv is one convolution computed through matmul, keeping what its
