@@ -58,10 +58,12 @@ type avVideo struct {
 	codec  *astiav.Codec
 	cc     *astiav.CodecContext
 	pkt    *astiav.Packet
-	frame  *astiav.Frame // decoded picture
-	rgb    *astiav.Frame // scaled RGB picture
-	sws    *astiav.SoftwareScaleContext
-	swsKey [5]int // srcW, srcH, srcFmt, dstW, dstH of sws
+	frame  *astiav.Frame                // decoded picture
+	mid    *astiav.Frame                // resized planar RGB picture (GBRP)
+	rgb    *astiav.Frame                // scaled packed RGB picture
+	swsA   *astiav.SoftwareScaleContext // decoded -> GBRP at the target size, or -> RGB24 when no resize
+	swsB   *astiav.SoftwareScaleContext // GBRP -> RGB24 (nil when no resize)
+	swsKey [5]int                       // srcW, srcH, srcFmt, dstW, dstH of the scalers
 
 	pts  []int64 // presentation timestamps in stream time base; frame i shows at pts[i]
 	keys []int   // indices of keyframes, ascending
@@ -91,12 +93,12 @@ func (v *avVideo) open() error {
 	if v.frame = astiav.AllocFrame(); v.frame == nil {
 		return errors.New("out of memory allocating a frame")
 	}
-	if v.rgb = astiav.AllocFrame(); v.rgb == nil {
+	v.mid, v.rgb = astiav.AllocFrame(), astiav.AllocFrame()
+	if v.mid == nil || v.rgb == nil {
 		return errors.New("out of memory allocating a frame")
 	}
-	if err := v.newDecoder(); err != nil {
-		return err
-	}
+	// The decoder is created by the first seek (every first read seeks: the
+	// index pass left the demuxer at the end); a probe-only Open needs none.
 	v.info = v.probeInfo()
 	return nil
 }
@@ -235,11 +237,8 @@ func (v *avVideo) Info() Info { return v.info }
 
 // Close frees every C object of v. It is safe to call more than once.
 func (v *avVideo) Close() error {
-	if v.sws != nil {
-		v.sws.Free()
-		v.sws = nil
-	}
-	for _, f := range []**astiav.Frame{&v.frame, &v.rgb} {
+	v.freeScalers()
+	for _, f := range []**astiav.Frame{&v.frame, &v.mid, &v.rgb} {
 		if *f != nil {
 			(*f).Free()
 			*f = nil

@@ -81,10 +81,10 @@ type Report struct {
 	RSSClips    int      `json:"rss_clips"`
 	RSSStartKB  int      `json:"rss_start_kib"` // after 10% of the RSS run (warm)
 	RSSEndKB    int      `json:"rss_end_kib"`
-	RSSGrowth   float64  `json:"rss_growth"`    // (end-start)/start
-	PeakRSSKB   int      `json:"peak_rss_kib"`  // of the whole process
-	CacheMiB    float64  `json:"cache_mib"`     // size of the cache of all generated files
-	PrepareS    float64  `json:"prepare_s"`     // wall time of prepare for all generated files
+	RSSGrowth   float64  `json:"rss_growth"`   // (end-start)/start
+	PeakRSSKB   int      `json:"peak_rss_kib"` // of the whole process
+	CacheMiB    float64  `json:"cache_mib"`    // size of the cache of all generated files
+	PrepareS    float64  `json:"prepare_s"`    // wall time of prepare for all generated files
 	AnchorError string   `json:"anchor_error,omitempty"`
 }
 
