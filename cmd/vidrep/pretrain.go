@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
+	"runtime"
 
 	"github.com/vidrep/vidrep/pretext"
 	"github.com/vidrep/vidrep/pretext/pretrain"
@@ -15,28 +12,27 @@ import (
 // PretrainCmd implements "vidrep pretrain": self-supervised pretraining of a
 // backbone with one pretext method (or a weighted combination).
 type PretrainCmd struct {
-	Data    string  `help:"Dataset directory (its unlabeled videos, or the train side of --split with labels hidden)." required:"" type:"path"`
-	Format  string  `help:"Dataset layout: auto, ucf101, hmdb51, kinetics, ssv2, folder or unlabeled." default:"auto"`
-	Split   int     `help:"Split whose train videos are used when the dataset has no unlabeled videos." default:"1"`
-	Method  string  `help:"Pretext method, or a combination such as vcop:1+rotation:0.5 (see the methods below)" required:""`
-	Arch    string  `help:"Backbone name (see vidrep bench train --help)." required:""`
-	Width   float64 `help:"Channel width multiplier (0: the architecture's default)." default:"0"`
-	Out     string  `help:"Run directory to write." required:"" type:"path"`
-	Epochs  int     `help:"Passes over the videos." default:"10"`
-	Steps   int     `help:"Stop after this many optimizer steps (0: no cap)." default:"0"`
-	Batch   int     `help:"Videos per batch." default:"16"`
-	Frames  int     `help:"Frames per clip." default:"8"`
-	Stride  int     `help:"Temporal stride between the frames of a clip." default:"2"`
-	Size    int     `help:"Side of the square crops." default:"112"`
-	LR      float64 `name:"lr" help:"Peak learning rate (AdamW, warm-up then cosine)." default:"1e-3"`
-	WD      float64 `name:"weight-decay" help:"AdamW weight decay." default:"1e-4"`
-	Warmup  int     `help:"Warm-up steps." default:"0"`
-	Temp    float64 `name:"temperature" help:"InfoNCE temperature (simclr, moco)." default:"0.1"`
-	Seed    uint64  `help:"Seed of initialisation, data order and augmentation." default:"0"`
-	Resume  bool    `help:"Continue the run in --out from its checkpoint."`
-	Workers int     `help:"Decoding workers." default:"2"`
-	Backend string  `help:"go or xla:<plugin> (default: $GOMLX_BACKEND, else go)."`
-	Dtype   string  `help:"Compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
+	Data   string  `help:"Dataset directory (its unlabeled videos, or the train side of --split with labels hidden)." required:"" type:"path"`
+	Format string  `help:"Dataset layout: auto, ucf101, hmdb51, kinetics, ssv2, folder or unlabeled." default:"auto"`
+	Split  int     `help:"Split whose train videos are used when the dataset has no unlabeled videos." default:"1"`
+	Method string  `help:"Pretext method, or a combination such as vcop:1+rotation:0.5 (see the methods below)" required:""`
+	Arch   string  `help:"Backbone name (see vidrep bench train --help)." required:""`
+	Width  float64 `help:"Channel width multiplier (0: the architecture's default)." default:"0"`
+	Out    string  `help:"Run directory to write." required:"" type:"path"`
+	Epochs int     `help:"Passes over the videos." default:"10"`
+	Steps  int     `help:"Stop after this many optimizer steps (0: no cap)." default:"0"`
+	Batch  int     `help:"Videos per batch." default:"16"`
+	Frames int     `help:"Frames per clip." default:"8"`
+	Stride int     `help:"Temporal stride between the frames of a clip." default:"2"`
+	Size   int     `help:"Side of the square crops." default:"112"`
+	LR     float64 `name:"lr" help:"Peak learning rate (AdamW, warm-up then cosine)." default:"1e-3"`
+	WD     float64 `name:"weight-decay" help:"AdamW weight decay." default:"1e-4"`
+	Warmup int     `help:"Warm-up steps." default:"0"`
+	Temp   float64 `name:"temperature" help:"InfoNCE temperature (simclr, moco)." default:"0.1"`
+	Seed   uint64  `help:"Seed of initialisation, data order and augmentation." default:"0"`
+	Resume bool    `help:"Continue the run in --out from its checkpoint."`
+	Dtype  string  `help:"Compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
+	RuntimeFlags
 }
 
 // Help lists the methods in the usage text.
@@ -47,14 +43,18 @@ func (c *PretrainCmd) Help() string {
 
 // Run executes the command.
 func (c *PretrainCmd) Run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
 	sum, err := pretrain.Run(ctx, pretrain.Config{
 		Data: c.Data, Format: c.Format, Split: c.Split, Out: c.Out,
 		Method: c.Method, Arch: c.Arch, Width: c.Width,
 		Epochs: c.Epochs, Steps: c.Steps, Batch: c.Batch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		LR: c.LR, WeightDecay: c.WD, Warmup: c.Warmup, Seed: c.Seed, Resume: c.Resume,
-		Workers: c.Workers, Backend: c.Backend, DType: c.Dtype, Version: version,
+		Workers: workers, Backend: c.Backend, DType: c.Dtype, Version: version, Quiet: c.Quiet,
 		Pretext: pretext.Options{Temperature: c.Temp},
 	})
 	if err != nil {
