@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/vidrep/vidrep/video"
 )
 
 // BaselineReport holds the test top-1 accuracy of the two reference
@@ -76,14 +79,11 @@ func RenderedBaselines(ctx context.Context, cfg Config) (BaselineReport, error) 
 }
 
 // DecodedBaselines decodes split (1-based) of the benchmark Generate wrote
-// in dir, through the ffmpeg CLI, and runs both baselines on the decoded
-// frames.
+// in dir and runs both baselines on the decoded frames. It decodes with the
+// video package (the decoder training uses), or through the ffmpeg CLI in a
+// binary built without it.
 func DecodedBaselines(ctx context.Context, dir string, split, workers int) (BaselineReport, error) {
 	cfg, err := readManifestConfig(dir)
-	if err != nil {
-		return BaselineReport{}, err
-	}
-	ffmpeg, err := ffmpegPath()
 	if err != nil {
 		return BaselineReport{}, err
 	}
@@ -95,28 +95,74 @@ func DecodedBaselines(ctx context.Context, dir string, split, workers int) (Base
 			return BaselineReport{}, err
 		}
 		clips := make([]labeledClip, len(rels))
-		b := batchSize(cfg)
-		err = parallel(ctx, (len(rels)+b-1)/b, workers, func(k int) error {
-			lo, hi := k*b, min((k+1)*b, len(rels))
-			files := make([]string, hi-lo)
-			for i := lo; i < hi; i++ {
-				files[i-lo] = filepath.Join(dir, filepath.FromSlash(rels[i]))
-				if clips[i].label = classOf(rels[i]); clips[i].label < 0 {
-					return fmt.Errorf("synth: %s: %s is not in a synth class folder", file, rels[i])
-				}
+		files := make([]string, len(rels))
+		for i, rel := range rels {
+			if clips[i].label = classOf(rel); clips[i].label < 0 {
+				return BaselineReport{}, fmt.Errorf("synth: %s: %s is not in a synth class folder", file, rel)
 			}
-			pix, err := decodeFrames(ctx, ffmpeg, files, cfg.Size)
-			for i := range pix {
-				clips[lo+i].pix = pix[i]
-			}
-			return err
-		})
+			files[i] = filepath.Join(dir, filepath.FromSlash(rel))
+		}
+		pix, err := decodeAll(ctx, cfg, files, workers)
 		if err != nil {
 			return BaselineReport{}, err
+		}
+		for i := range clips {
+			clips[i].pix = pix[i]
 		}
 		sets[s] = clips
 	}
 	return runBaselines("decoded", split, cfg.Classes, cfg.Frames, cfg.Size, sets[0], sets[1]), nil
+}
+
+// decodeAll decodes every frame of each file at the benchmark's size, with
+// the video package when it has a decoder, else through the ffmpeg CLI.
+func decodeAll(ctx context.Context, cfg Config, files []string, workers int) ([][]uint8, error) {
+	out := make([][]uint8, len(files))
+	opener := video.NewOpener()
+	if len(files) == 0 {
+		return out, nil
+	}
+	probe, err := opener.Open(files[0])
+	if errors.Is(err, video.ErrNoDecoder) {
+		return decodeAllCLI(ctx, cfg, files, workers)
+	}
+	if err == nil {
+		probe.Close()
+	}
+	err = parallel(ctx, len(files), workers, func(i int) error {
+		v, err := opener.Open(files[i])
+		if err != nil {
+			return fmt.Errorf("synth: %w", err)
+		}
+		defer v.Close()
+		c, err := v.ReadClip(video.ClipRequest{Frames: cfg.Frames, Stride: 1})
+		if err != nil {
+			return fmt.Errorf("synth: %w", err)
+		}
+		if c.T == 0 || c.H != cfg.Size || c.W != cfg.Size {
+			return fmt.Errorf("synth: %s decoded to %d frames of %dx%d, want %dx%d frames", files[i], c.T, c.W, c.H, cfg.Size, cfg.Size)
+		}
+		out[i] = c.Pix
+		return nil
+	})
+	return out, err
+}
+
+// decodeAllCLI decodes the files in batches through the ffmpeg CLI.
+func decodeAllCLI(ctx context.Context, cfg Config, files []string, workers int) ([][]uint8, error) {
+	ffmpeg, err := ffmpegPath()
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]uint8, len(files))
+	b := batchSize(cfg)
+	err = parallel(ctx, (len(files)+b-1)/b, workers, func(k int) error {
+		lo, hi := k*b, min((k+1)*b, len(files))
+		pix, err := decodeFrames(ctx, ffmpeg, files[lo:hi], cfg.Size)
+		copy(out[lo:hi], pix)
+		return err
+	})
+	return out, err
 }
 
 // readManifestConfig reads the settings from dir's synth.json.

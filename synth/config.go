@@ -49,7 +49,7 @@ type Config struct {
 	FPS           int      `json:"fps"`             // frame rate written in the files
 	Seed          int64    `json:"seed"`            // everything is a function of the seed
 	Codec         string   `json:"codec"`           // "h264" or "mpeg4"
-	Workers       int      `json:"-"`               // parallel renderers/encoders
+	Workers       int      `json:"-"`               // parallel renderers/encoders (0: one per CPU)
 	Nuisance      Nuisance `json:"nuisance"`        // class-independent variation
 	Progress      bool     `json:"-"`               // show a progress bar (terminal) or log lines on stderr
 }
@@ -83,7 +83,7 @@ func DefaultConfig() Config {
 		FPS:           25,
 		Seed:          1,
 		Codec:         "h264",
-		Workers:       runtime.NumCPU(),
+		Workers:       0,
 		Nuisance:      DefaultNuisance(),
 	}
 }

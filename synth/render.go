@@ -103,9 +103,7 @@ func place(o *object, s objState) placed {
 
 // colorAt returns the placed object's colour at world point (wx, wy) on the torus.
 func (p *placed) colorAt(wx, wy float64) (rgb, bool) {
-	dx, dy := wx-p.x, wy-p.y
-	dx -= math.Round(dx)
-	dy -= math.Round(dy)
+	dx, dy := wrapHalf(wx-p.x), wrapHalf(wy-p.y)
 	if dx*dx+dy*dy > p.r2 {
 		return rgb{}, false
 	}
@@ -192,4 +190,15 @@ func toByte(v float64) uint8 {
 		return 255
 	}
 	return uint8(v)
+}
+
+// wrapHalf wraps a torus difference d onto [-0.5, 0.5].
+func wrapHalf(d float64) float64 {
+	for d > 0.5 {
+		d--
+	}
+	for d < -0.5 {
+		d++
+	}
+	return d
 }
