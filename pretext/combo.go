@@ -13,7 +13,8 @@ import (
 
 // combo trains several methods at once on the same backbone: its Example
 // holds the views and targets of every part, in order, and its loss is the
-// weighted sum of the parts' losses. Its accuracy is the first part's.
+// weighted sum of the parts' losses. Its accuracy is that of the first part
+// that has one.
 type combo struct {
 	spec    string
 	parts   []Method
@@ -88,9 +89,12 @@ func (c *combo) Loss(bb models.Backbone) LossFn {
 			v, t = v+nv, t+nt
 			l = MulScalar(l, c.weights[i])
 			if total == nil {
-				total, acc = l, a
+				total = l
 			} else {
 				total = Add(total, l)
+			}
+			if acc == nil {
+				acc = a
 			}
 		}
 		return total, acc

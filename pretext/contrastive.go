@@ -115,7 +115,7 @@ func randomNormal(g *Graph, shape shapes.Shape) *Node {
 // byol is BYOL: an online backbone, projector and predictor regress the
 // projection that a momentum (EMA) copy of the backbone and projector makes
 // of the other view (stop-gradient), with the normalised MSE, symmetrised.
-// It has no negatives; its accuracy is 0.
+// It has no negatives and no accuracy (nil).
 type byol struct{ twoView }
 
 func (m *byol) Loss(bb models.Backbone) LossFn {
@@ -136,7 +136,7 @@ func (m *byol) Loss(bb models.Backbone) LossFn {
 			emaUpdate(g, head.At("ema_backbone"), online, targetBB, m.o.Momentum)
 			emaUpdate(g, head.At("ema_proj"), head.At("proj"), targetProj, m.o.Momentum)
 		}
-		return loss, ScalarZero(g, dtypes.Float32)
+		return loss, nil
 	}
 }
 

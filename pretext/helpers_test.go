@@ -183,6 +183,9 @@ func trainStore(t testing.TB, m Method, bb models.Backbone, steps, batch int, lr
 		if lr > 0 {
 			opt.UpdateGraph(scope, g, loss)
 		}
+		if acc == nil {
+			acc = Scalar(g, dtypes.Float32, -1)
+		}
 		return []*Node{loss, acc}
 	})
 	if err != nil {

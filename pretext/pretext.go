@@ -37,9 +37,9 @@ const (
 
 // LossFn has the signature of train.LossFn: views are the batched views
 // ([B,T,H,W,3] each), targets the batched integer targets ([B] int32 each);
-// it returns a scalar loss and a scalar accuracy (the pretext accuracy, or
-// the instance-discrimination top-1 for contrastive methods, or 0 when the
-// method has no accuracy).
+// it returns a scalar loss and a scalar accuracy: the pretext accuracy, the
+// instance-discrimination top-1 for contrastive methods, or nil when the
+// method has none (byol, videomae).
 type LossFn = func(scope *model.Scope, views, targets []*graph.Node, training bool) (loss, accuracy *graph.Node)
 
 // AugmentFunc turns a decoded clip into a model-ready tensor, applying the
