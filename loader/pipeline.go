@@ -172,8 +172,9 @@ func New(cfg Config) (*Loader, error) {
 	return l, nil
 }
 
-// Cache says how many samples the prepare cache serves (zero counts when
-// there is no cache or Config.Locate was given).
+// Cache says how many samples the prepare cache serves and how many prepare
+// quarantined (Cached is 0 when Config.Locate was given; both are 0 with
+// NoCache or when Root has no cache).
 func (l *Loader) Cache() CacheCoverage { return l.cov }
 
 // Len is the number of samples.
