@@ -1,16 +1,3 @@
-// Package pretext holds the self-supervised objectives vidrep pretrains with:
-// transformation prediction (clip order, odd-one-out, VCOP, rotation, speed,
-// arrow of time), instance discrimination (SimCLR/CVRL, MoCo, BYOL) and masked
-// modelling (VideoMAE).
-//
-// A Method makes its views and integer targets from one video (a
-// loader.Sampler) and builds its loss from a backbone's features (a function
-// with train.LossFn's signature). The backbone's variables live under the
-// scope "backbone" and every pretext-only head under "pretext/<method>", so a
-// saved backbone (the "backbone" scope alone) carries no pretext head.
-//
-// Samplers never look at the label they are given: pretraining feeds them
-// samples whose labels were hidden (see HideLabels and Unlabeled).
 package pretext
 
 import (
