@@ -60,8 +60,19 @@ type Summary struct {
 
 // String renders the one-line summary printed at the end of a run.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d files: %d cached, %d already cached, %d quarantined (%d cached with decode errors); cache %.1f MiB; %s",
-		s.Total, s.OK, s.Skipped, s.Quarantined, s.Damaged, float64(s.Bytes)/(1<<20), s.Elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("%d files: %d cached, %d already cached, %d quarantined (%d cached with decode errors); cache %s; %s",
+		s.Total, s.OK, s.Skipped, s.Quarantined, s.Damaged, sizeString(s.Bytes), s.Elapsed.Round(time.Millisecond))
+}
+
+// sizeString renders a byte count in KiB, MiB or GiB.
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 }
 
 // outcome is what happened to one source.
