@@ -34,8 +34,10 @@ func newCombo(spec string, terms []term, o Options) (Method, error) {
 	return c, nil
 }
 
+// Name is the combination spec as given.
 func (c *combo) Name() string { return c.spec }
 
+// NumViews is the sum of the parts' views.
 func (c *combo) NumViews() int {
 	n := 0
 	for _, p := range c.parts {
@@ -44,6 +46,7 @@ func (c *combo) NumViews() int {
 	return n
 }
 
+// NumTargets is the sum of the parts' targets.
 func (c *combo) NumTargets() int {
 	n := 0
 	for _, p := range c.parts {
@@ -52,6 +55,7 @@ func (c *combo) NumTargets() int {
 	return n
 }
 
+// Sampler concatenates the parts' views and targets, in order.
 func (c *combo) Sampler() loader.Sampler {
 	samplers := make([]loader.Sampler, len(c.parts))
 	for i, p := range c.parts {
@@ -75,6 +79,7 @@ func (c *combo) Sampler() loader.Sampler {
 	})
 }
 
+// Loss is the weighted sum of the parts' losses.
 func (c *combo) Loss(bb models.Backbone) LossFn {
 	losses := make([]LossFn, len(c.parts))
 	for i, p := range c.parts {

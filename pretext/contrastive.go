@@ -37,9 +37,13 @@ type twoView struct {
 	o    Options
 }
 
+// Name is the registry name.
 func (m *twoView) Name() string            { return m.name }
+// NumViews is 2: two clips of one video.
 func (m *twoView) NumViews() int           { return 2 }
+// NumTargets is 0: instance discrimination needs no target.
 func (m *twoView) NumTargets() int         { return 0 }
+// Sampler draws the two clips (see twoClipSampler).
 func (m *twoView) Sampler() loader.Sampler { return twoClipSampler(m.o) }
 
 // simclr is CVRL: InfoNCE between the projections of two clips of a video,
@@ -48,6 +52,7 @@ func (m *twoView) Sampler() loader.Sampler { return twoClipSampler(m.o) }
 // statistics, as SimCLR's global batch norm).
 type simclr struct{ twoView }
 
+// Loss is InfoNCE between the projections of the two views.
 func (m *simclr) Loss(bb models.Backbone) LossFn {
 	return func(scope *model.Scope, views, _ []*Node, training bool) (*Node, *Node) {
 		f := bb.Features(backboneScope(scope), Concatenate(views[:2], 0), training)
@@ -63,6 +68,7 @@ func (m *simclr) Loss(bb models.Backbone) LossFn {
 // the training step updates in the graph (newest first, oldest dropped).
 type moco struct{ twoView }
 
+// Loss is InfoNCE of queries against keys and the queue; it updates the queue and the key encoder.
 func (m *moco) Loss(bb models.Backbone) LossFn {
 	return func(scope *model.Scope, views, _ []*Node, training bool) (*Node, *Node) {
 		g := views[0].Graph()
@@ -118,6 +124,7 @@ func randomNormal(g *Graph, shape shapes.Shape) *Node {
 // It has no negatives and no accuracy (nil).
 type byol struct{ twoView }
 
+// Loss is the symmetrised normalised MSE to the target network; it updates the target network.
 func (m *byol) Loss(bb models.Backbone) LossFn {
 	return func(scope *model.Scope, views, _ []*Node, training bool) (*Node, *Node) {
 		g := views[0].Graph()

@@ -32,9 +32,13 @@ type classifier struct {
 	head    headFunc
 }
 
+// Name is the registry name.
 func (m *classifier) Name() string    { return m.name }
+// NumViews is the number of clips the transformation is applied to.
 func (m *classifier) NumViews() int   { return m.views }
+// NumTargets is 1: the transformation class.
 func (m *classifier) NumTargets() int { return 1 }
+// Sampler draws the transformation and its views.
 func (m *classifier) Sampler() loader.Sampler {
 	return samplerFunc(func(r loader.VideoReader, _ int, rng *rand.Rand) (loader.Example, error) {
 		views, target, err := m.draw(r, rng)
@@ -58,6 +62,7 @@ func (m *classifier) Loss(bb models.Backbone) LossFn {
 // never passed on: pretext samplers cannot read it.
 type samplerFunc func(r loader.VideoReader, label int, rng *rand.Rand) (loader.Example, error)
 
+// Sample calls f.
 func (f samplerFunc) Sample(r loader.VideoReader, label int, rng *rand.Rand) (loader.Example, error) {
 	return f(r, label, rng)
 }

@@ -75,8 +75,11 @@ func newVideoMAE(o Options) (Method, error) {
 	return &videomae{o: o, nt: o.Frames / tb[0], ns: ns, hidden: visible}, nil
 }
 
+// Name is the registry name.
 func (m *videomae) Name() string    { return "videomae" }
+// NumViews is 1: the clip to rebuild.
 func (m *videomae) NumViews() int   { return 1 }
+// NumTargets is the number of visible tokens: one target per token index.
 func (m *videomae) NumTargets() int { return m.nt * m.hidden }
 
 // Sampler reads one augmented clip and draws its tube mask: the targets are

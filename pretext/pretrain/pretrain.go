@@ -210,8 +210,10 @@ func cacheLocate(idx map[string]prepare.Entry) func(root string, s dataset.Sampl
 // loaderData adapts a *loader.Loader to train.Data.
 type loaderData struct{ l *loader.Loader }
 
+// StepsPerEpoch is the loader's batches per epoch.
 func (d loaderData) StepsPerEpoch() int { return d.l.StepsPerEpoch() }
 
+// Epoch starts the loader's pass for epoch, skipping skip batches.
 func (d loaderData) Epoch(epoch, skip int) (train.Batches, error) {
 	b, err := d.l.Epoch(epoch, skip)
 	if err != nil {
