@@ -38,11 +38,14 @@ type twoView struct {
 }
 
 // Name is the registry name.
-func (m *twoView) Name() string            { return m.name }
+func (m *twoView) Name() string { return m.name }
+
 // NumViews is 2: two clips of one video.
-func (m *twoView) NumViews() int           { return 2 }
+func (m *twoView) NumViews() int { return 2 }
+
 // NumTargets is 0: instance discrimination needs no target.
-func (m *twoView) NumTargets() int         { return 0 }
+func (m *twoView) NumTargets() int { return 0 }
+
 // Sampler draws the two clips (see twoClipSampler).
 func (m *twoView) Sampler() loader.Sampler { return twoClipSampler(m.o) }
 

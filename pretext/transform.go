@@ -33,11 +33,14 @@ type classifier struct {
 }
 
 // Name is the registry name.
-func (m *classifier) Name() string    { return m.name }
+func (m *classifier) Name() string { return m.name }
+
 // NumViews is the number of clips the transformation is applied to.
-func (m *classifier) NumViews() int   { return m.views }
+func (m *classifier) NumViews() int { return m.views }
+
 // NumTargets is 1: the transformation class.
 func (m *classifier) NumTargets() int { return 1 }
+
 // Sampler draws the transformation and its views.
 func (m *classifier) Sampler() loader.Sampler {
 	return samplerFunc(func(r loader.VideoReader, _ int, rng *rand.Rand) (loader.Example, error) {

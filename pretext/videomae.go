@@ -76,9 +76,11 @@ func newVideoMAE(o Options) (Method, error) {
 }
 
 // Name is the registry name.
-func (m *videomae) Name() string    { return "videomae" }
+func (m *videomae) Name() string { return "videomae" }
+
 // NumViews is 1: the clip to rebuild.
-func (m *videomae) NumViews() int   { return 1 }
+func (m *videomae) NumViews() int { return 1 }
+
 // NumTargets is the number of visible tokens: one target per token index.
 func (m *videomae) NumTargets() int { return m.nt * m.hidden }
 
