@@ -1,16 +1,18 @@
 package experiment
 
 import (
-	"math"
 	"sort"
+
+	"github.com/vidrep/vidrep/report"
 )
 
 // CellResult is what a finished cell measured.
 type CellResult struct {
 	Cell
-	Top1        float64            `json:"top1"`                  // video-level top-1 accuracy in [0,1] (R@1 for retrieval)
-	Top5        float64            `json:"top5,omitempty"`        // video-level top-5 accuracy
-	RecallAtK   map[string]float64 `json:"recall_at_k,omitempty"` // retrieval only: "1","5",... -> recall
+	Top1        float64            `json:"top1"`                   // video-level top-1 accuracy in [0,1] (R@1 for retrieval)
+	Top5        float64            `json:"top5,omitempty"`         // video-level top-5 accuracy
+	RecallAtK   map[string]float64 `json:"recall_at_k,omitempty"`  // retrieval only: "1","5",... -> recall
+	TrainVideos int                `json:"train_videos,omitempty"` // labeled videos the budget gave (fine-tune, linear)
 	WallSeconds float64            `json:"wall_s"`
 	ClipsPerSec float64            `json:"clips_per_s"`
 	RunDir      string             `json:"run_dir"`
@@ -23,10 +25,12 @@ type Row struct {
 	Protocol  Protocol `json:"protocol"`
 	Seeds     int      `json:"seeds"`
 	Mean      float64  `json:"mean_top1"`
-	Std       float64  `json:"std_top1"`        // sample standard deviation (n-1); 0 for one seed
+	Std       float64  `json:"std_top1"`          // sample standard deviation (n-1); 0 for one seed
 	GainMean  float64  `json:"gain_over_scratch"` // Mean minus scratch's Mean for the same budget and protocol
 	HasGain   bool     `json:"has_gain"`          // false when scratch has no row to compare with
 	WallTotal float64  `json:"wall_s_total"`
+	// TrainVideos is the mean number of labeled videos the budget gave (0 for retrieval).
+	TrainVideos float64 `json:"train_videos"`
 }
 
 // Aggregate groups results by (init, budget, protocol) and computes mean,
@@ -51,14 +55,16 @@ func Aggregate(results []CellResult) []Row {
 	for _, k := range order {
 		g := groups[k]
 		vals := make([]float64, len(g))
-		wall := 0.0
+		wall, videos := 0.0, 0
 		for i, r := range g {
 			vals[i] = r.Top1
 			wall += r.WallSeconds
+			videos += r.TrainVideos
 		}
-		m, s := meanStd(vals)
-		means[k] = m
-		rows = append(rows, Row{Init: k.init, Labels: k.labels, Protocol: k.proto, Seeds: len(g), Mean: m, Std: s, WallTotal: wall})
+		ms := report.Summarize(vals)
+		means[k] = ms.Mean
+		rows = append(rows, Row{Init: k.init, Labels: k.labels, Protocol: k.proto, Seeds: len(g),
+			Mean: ms.Mean, Std: ms.Std, WallTotal: wall, TrainVideos: float64(videos) / float64(len(g))})
 	}
 	for i := range rows {
 		base, ok := means[key{InitScratch, rows[i].Labels, rows[i].Protocol}]
@@ -68,25 +74,6 @@ func Aggregate(results []CellResult) []Row {
 		}
 	}
 	return rows
-}
-
-// meanStd returns the mean and the sample standard deviation of vals.
-func meanStd(vals []float64) (mean, std float64) {
-	if len(vals) == 0 {
-		return 0, 0
-	}
-	for _, v := range vals {
-		mean += v
-	}
-	mean /= float64(len(vals))
-	if len(vals) < 2 {
-		return mean, 0
-	}
-	ss := 0.0
-	for _, v := range vals {
-		ss += (v - mean) * (v - mean)
-	}
-	return mean, math.Sqrt(ss / float64(len(vals)-1))
 }
 
 // Best returns, for a protocol and budget, the self-supervised init (not

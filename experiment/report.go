@@ -1,0 +1,385 @@
+package experiment
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vidrep/vidrep/evaluate"
+	"github.com/vidrep/vidrep/report"
+	"github.com/vidrep/vidrep/train"
+)
+
+// Files an experiment writes at the top of its output directory.
+const (
+	ReportBase  = "report"  // report.md (+ plots/) and report.html
+	ResultsBase = "results" // results.csv and results.json: one row per (init, budget, protocol)
+	CellsBase   = "cells"   // cells.csv and cells.json: one row per cell (every seed)
+)
+
+// WriteReport writes the report (markdown and self-contained HTML), the
+// aggregated results and the per-cell results to out.
+func WriteReport(out string, res *Results) error {
+	classes := classCount(res)
+	results := resultsTable(res.Rows, classes)
+	if err := report.WriteTable(out, ResultsBase, results); err != nil {
+		return err
+	}
+	if err := report.WriteJSON(filepath.Join(out, ResultsBase+".json"), res); err != nil {
+		return err
+	}
+	if err := report.WriteTable(out, CellsBase, cellsTable(res.Cells)); err != nil {
+		return err
+	}
+	doc, err := buildDoc(res, classes)
+	if err != nil {
+		return err
+	}
+	_, _, err = doc.Write(out, ReportBase)
+	return err
+}
+
+// Headline returns the terminal summary: one line per init with top-1 at
+// each budget for the first protocol that trains on labels.
+func Headline(res *Results) string {
+	proto := headlineProtocol(res)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%-12s", "init \\ "+string(proto))
+	for _, b := range res.Config.Labels {
+		fmt.Fprintf(&sb, "  %16s", b)
+	}
+	sb.WriteString("\n")
+	for _, init := range res.Config.Inits() {
+		fmt.Fprintf(&sb, "%-12s", init)
+		for _, b := range res.Config.Labels {
+			r, ok := findRow(res.Rows, init, b, proto)
+			cell := "–"
+			if ok {
+				cell = fmt.Sprintf("%5.1f ± %4.1f", 100*r.Mean, 100*r.Std)
+				if r.HasGain && init != InitScratch {
+					cell += fmt.Sprintf(" (%+.0f)", 100*r.GainMean)
+				}
+			}
+			fmt.Fprintf(&sb, "  %16s", cell)
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
+}
+
+func headlineProtocol(res *Results) Protocol {
+	for _, p := range res.Config.Protocols {
+		if p != Retrieval {
+			return p
+		}
+	}
+	return Retrieval
+}
+
+func findRow(rows []Row, init, labels string, proto Protocol) (Row, bool) {
+	for _, r := range rows {
+		if r.Init == init && r.Labels == labels && r.Protocol == proto {
+			return r, true
+		}
+	}
+	return Row{}, false
+}
+
+// classCount reads the number of classes from any finished fine-tuning cell.
+func classCount(res *Results) int {
+	for _, c := range res.Cells {
+		if c.Protocol == Retrieval {
+			continue
+		}
+		var ft evaluate.Result
+		if readJSON(filepath.Join(c.RunDir, "result.json"), &ft) == nil && len(ft.Classes) > 0 {
+			return len(ft.Classes)
+		}
+	}
+	return 0
+}
+
+func resultsTable(rows []Row, classes int) *report.Table {
+	t := report.NewTable("Top-1 accuracy (%) over seeds; retrieval rows give R@1", "init", "labels", "protocol",
+		"labeled videos", "labels per class", "top1", "gain over scratch", "seeds", "wall s")
+	t.Decimals = 1
+	for _, r := range rows {
+		perClass := 0.0
+		if classes > 0 {
+			perClass = r.TrainVideos / float64(classes)
+		}
+		gain := any("–")
+		if r.HasGain {
+			gain = 100 * r.GainMean
+		}
+		_ = t.AddRow(r.Init, r.Labels, string(r.Protocol), r.TrainVideos, perClass,
+			report.MeanStd{Mean: 100 * r.Mean, Std: 100 * r.Std, N: r.Seeds}, gain, r.Seeds, r.WallTotal)
+	}
+	return t
+}
+
+func cellsTable(cells []CellResult) *report.Table {
+	t := report.NewTable("Every cell", "init", "labels", "protocol", "seed", "top1 %", "top5 %", "wall s", "clips/s", "run")
+	t.Decimals = 1
+	for _, c := range cells {
+		_ = t.AddRow(c.Init, c.Labels, string(c.Protocol), c.Seed, 100*c.Top1, 100*c.Top5, c.WallSeconds, c.ClipsPerSec, c.RunDir)
+	}
+	return t
+}
+
+// buildDoc assembles the human report.
+func buildDoc(res *Results, classes int) (*report.Doc, error) {
+	cfg := res.Config
+	doc := report.NewDoc("vidrep experiment: does pretraining help, with how many labels?")
+	doc.Paragraph("%s", verdict(res))
+	doc.Pre(Headline(res))
+	for _, proto := range cfg.Protocols {
+		if proto == Retrieval {
+			continue
+		}
+		doc.Heading(2, fmt.Sprintf("%s: top-1 (%%) by label budget", proto))
+		doc.Table(budgetTable(res, proto))
+		png, err := labelEfficiencyPNG(res, proto, classes)
+		if err != nil {
+			return nil, err
+		}
+		doc.Image(fmt.Sprintf("label_efficiency_%s.png", proto), fmt.Sprintf("Label efficiency (%s): video top-1 against labeled videos per class, mean ± std over %d seeds", proto, cfg.Seeds), png)
+	}
+	if hasProtocol(cfg.Protocols, Retrieval) {
+		doc.Heading(2, "Retrieval (test videos query train videos, cosine, any-hit R@k, %)")
+		doc.Table(retrievalTable(res))
+	}
+	doc.Heading(2, "Pretraining runs")
+	doc.Table(pretrainTable(res.Pretrains))
+	for _, p := range res.Pretrains {
+		png, err := report.TrainingCurvesPNG(filepath.Join(p.RunDir, train.MetricsFile), "Training curve: "+p.Init, "step", "loss")
+		if err == nil {
+			doc.Image("curve_"+p.Init+".png", "Training loss of "+p.Init, png)
+		}
+	}
+	if err := addConfusions(doc, res); err != nil {
+		return nil, err
+	}
+	doc.Heading(2, "Every run")
+	doc.Table(cellsTable(res.Cells))
+	doc.Heading(2, "Environment")
+	doc.Pre(environment(res))
+	return doc, nil
+}
+
+// verdict states the answer in one paragraph: the best self-supervised init
+// against scratch at the smallest budget, for the headline protocol.
+func verdict(res *Results) string {
+	proto := headlineProtocol(res)
+	if len(res.Config.Labels) == 0 {
+		return "No label budgets were run."
+	}
+	smallest := res.Config.Labels[0]
+	best, ok := Best(res.Rows, proto, smallest)
+	scratch, okS := findRow(res.Rows, InitScratch, smallest, proto)
+	if !ok || !okS {
+		return "No self-supervised method was compared with scratch."
+	}
+	return fmt.Sprintf("At the smallest label budget (%s, %s), the best self-supervised initialisation, %s, reaches %.1f%% ± %.1f top-1 against %.1f%% ± %.1f from scratch: %+.1f points, over %d seeds. Every method's number is below, whether it helps or not.",
+		smallest, proto, best.Init, 100*best.Mean, 100*best.Std, 100*scratch.Mean, 100*scratch.Std, 100*(best.Mean-scratch.Mean), best.Seeds)
+}
+
+func hasProtocol(ps []Protocol, p Protocol) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func budgetTable(res *Results, proto Protocol) *report.Table {
+	cols := append([]string{"init"}, res.Config.Labels...)
+	cols = append(cols, "gain over scratch at "+res.Config.Labels[0])
+	t := report.NewTable("", cols...)
+	t.Decimals = 1
+	for _, init := range res.Config.Inits() {
+		row := []any{init}
+		var gain any = "–"
+		for i, b := range res.Config.Labels {
+			r, ok := findRow(res.Rows, init, b, proto)
+			if !ok {
+				row = append(row, "–")
+				continue
+			}
+			row = append(row, report.MeanStd{Mean: 100 * r.Mean, Std: 100 * r.Std, N: r.Seeds})
+			if i == 0 && r.HasGain {
+				gain = 100 * r.GainMean
+			}
+		}
+		_ = t.AddRow(append(row, gain)...)
+	}
+	return t
+}
+
+func retrievalTable(res *Results) *report.Table {
+	ks := []string{"1", "5", "10", "20", "50"}
+	cols := []string{"init"}
+	for _, k := range ks {
+		cols = append(cols, "R@"+k)
+	}
+	t := report.NewTable("", cols...)
+	t.Decimals = 1
+	for _, init := range res.Config.Inits() {
+		row := []any{init}
+		for _, k := range ks {
+			var vals []float64
+			for _, c := range res.Cells {
+				if c.Init == init && c.Protocol == Retrieval {
+					if v, ok := c.RecallAtK[k]; ok {
+						vals = append(vals, 100*v)
+					}
+				}
+			}
+			if len(vals) == 0 {
+				row = append(row, "–")
+			} else {
+				row = append(row, report.Summarize(vals))
+			}
+		}
+		_ = t.AddRow(row...)
+	}
+	return t
+}
+
+func pretrainTable(ps []PretrainInfo) *report.Table {
+	t := report.NewTable("", "init", "steps", "final loss", "pretext accuracy %", "wall s", "clips/s")
+	t.Decimals = 2
+	for _, p := range ps {
+		var acc any = "–"
+		if p.Accuracy >= 0 {
+			acc = 100 * p.Accuracy
+		}
+		_ = t.AddRow(p.Init, p.Steps, p.FinalLoss, acc, p.WallSeconds, p.ClipsPerSec)
+	}
+	return t
+}
+
+// labelEfficiencyPNG plots top-1 against labeled videos per class, one line
+// per init, with standard deviations as error bars.
+func labelEfficiencyPNG(res *Results, proto Protocol, classes int) ([]byte, error) {
+	var series []report.Series
+	for _, init := range res.Config.Inits() {
+		s := report.Series{Name: init}
+		for _, b := range res.Config.Labels {
+			r, ok := findRow(res.Rows, init, b, proto)
+			if !ok {
+				continue
+			}
+			x := r.TrainVideos
+			if classes > 0 {
+				x /= float64(classes)
+			}
+			s.X, s.Y, s.Err = append(s.X, x), append(s.Y, 100*r.Mean), append(s.Err, 100*r.Std)
+		}
+		if len(s.X) > 0 {
+			sort.Sort(byX(s))
+			series = append(series, s)
+		}
+	}
+	return report.LinePlot{Title: "Label efficiency (" + string(proto) + ")", XLabel: "labeled videos per class",
+		YLabel: "video top-1 (%)", Series: series, XTicksAtData: true, YMin: 0, YMax: 100, Points: true, LegendLeft: true}.PNG()
+}
+
+// byX sorts a series' points by X, keeping Y and Err aligned.
+type byX report.Series
+
+func (s byX) Len() int           { return len(s.X) }
+func (s byX) Less(i, j int) bool { return s.X[i] < s.X[j] }
+func (s byX) Swap(i, j int) {
+	s.X[i], s.X[j] = s.X[j], s.X[i]
+	s.Y[i], s.Y[j] = s.Y[j], s.Y[i]
+	s.Err[i], s.Err[j] = s.Err[j], s.Err[i]
+}
+
+// addConfusions adds the confusion matrices, at the smallest budget, of
+// scratch and of the best self-supervised init (seed 0 of the headline protocol).
+func addConfusions(doc *report.Doc, res *Results) error {
+	proto := headlineProtocol(res)
+	if proto == Retrieval || len(res.Config.Labels) == 0 {
+		return nil
+	}
+	smallest := res.Config.Labels[0]
+	inits := []string{InitScratch}
+	if best, ok := Best(res.Rows, proto, smallest); ok {
+		inits = append(inits, best.Init)
+	}
+	doc.Heading(2, fmt.Sprintf("Confusion matrices (%s, %s, seed 0)", proto, smallest))
+	for _, init := range inits {
+		cell := Cell{Init: init, Labels: smallest, Seed: 0, Protocol: proto}
+		var ft evaluate.Result
+		if err := readJSON(filepath.Join(cell.Dir(res.Config.Out), "result.json"), &ft); err != nil || ft.Test == nil {
+			continue
+		}
+		png, err := report.ConfusionPNG(ft.Test.Video.Confusion, ft.Classes, "Confusion: "+init+" ("+smallest+")")
+		if err != nil {
+			return err
+		}
+		doc.Image("confusion_"+init+".png", "Confusion matrix of "+init+" at "+smallest+" (rows: true class)", png)
+	}
+	return nil
+}
+
+// environment describes where the experiment ran.
+func environment(res *Results) string {
+	var sb strings.Builder
+	backend := res.Config.Backend
+	if backend == "" {
+		backend = os.Getenv("GOMLX_BACKEND")
+	}
+	if backend == "" {
+		backend = "go"
+	}
+	fmt.Fprintf(&sb, "vidrep version: %s\n", res.Config.Version)
+	if commit := vcsRevision(); commit != "" {
+		fmt.Fprintf(&sb, "commit: %s\n", commit)
+	}
+	fmt.Fprintf(&sb, "backend: %s\n", backend)
+	fmt.Fprintf(&sb, "cpu: %s (%d logical CPUs), %s/%s, %s\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(&sb, "date: %s\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&sb, "wall time of this invocation: %.0f s\n", res.WallS)
+	c := res.Config
+	fmt.Fprintf(&sb, "data: %s (split %d); arch %s, %d frames x %dpx (stride %d)\n", c.Data, c.Split, c.Arch, c.Frames, c.Size, c.Stride)
+	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
+		c.PretrainEpochs, c.PretrainBatch, c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)
+	return sb.String()
+}
+
+func vcsRevision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}

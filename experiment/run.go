@@ -1,0 +1,316 @@
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vidrep/vidrep/evaluate"
+	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/pretext/pretrain"
+	"github.com/vidrep/vidrep/report"
+	"github.com/vidrep/vidrep/train"
+)
+
+// Config is every setting of an experiment.
+type Config struct {
+	Data   string // target dataset root (labeled, with unlabeled videos for pretraining)
+	Format string // its layout ("" or "auto" detects it)
+	Split  int    // 1-based split (default 1)
+	Out    string // experiment directory
+
+	Methods   []string   // self-supervised methods to compare (each pretrained once)
+	Labels    []string   // label budgets ("5/class", "10%", "all")
+	Seeds     int        // seeds per cell (default 3)
+	Protocols []Protocol // default: finetune, linear, retrieval
+
+	// Supervised is a labeled source dataset for supervised transfer ("" skips it).
+	Supervised       string
+	SupervisedEpochs int
+	// Import is a safetensors weights file to compare as one more init ("" skips it).
+	Import string
+
+	Arch                 string
+	Width                float64
+	Frames, Stride, Size int
+
+	PretrainEpochs, PretrainBatch int
+	PretrainLR                    float64
+	FinetuneEpochs, FinetuneBatch int
+	FinetuneLR                    float64
+	EvalClips, EvalCrops          int
+
+	Version string
+	Log     io.Writer // progress lines of the experiment itself (default stderr)
+	evaluate.Runtime
+}
+
+// withDefaults fills zero fields and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	if c.Out == "" || c.Data == "" {
+		return c, cli.Usagef("experiment: --data and --out are required")
+	}
+	if c.Split == 0 {
+		c.Split = 1
+	}
+	if c.Seeds == 0 {
+		c.Seeds = 3
+	}
+	if len(c.Protocols) == 0 {
+		c.Protocols = []Protocol{Finetune, Linear, Retrieval}
+	}
+	if len(c.Labels) == 0 {
+		c.Labels = []string{"5/class", "all"}
+	}
+	for _, p := range c.Protocols {
+		if p != Finetune && p != Linear && p != Retrieval {
+			return c, cli.Usagef("experiment: unknown protocol %q; use finetune, linear or retrieval", p)
+		}
+	}
+	if c.Seeds < 1 {
+		return c, cli.Usagef("experiment: --seeds must be at least 1")
+	}
+	if c.Log == nil {
+		c.Log = os.Stderr
+	}
+	return c, nil
+}
+
+// Inits lists the initialisations the experiment compares, in report order.
+func (c Config) Inits() []string {
+	inits := []string{InitScratch}
+	inits = append(inits, c.Methods...)
+	if c.Supervised != "" {
+		inits = append(inits, InitSupervised)
+	}
+	if c.Import != "" {
+		inits = append(inits, InitImported)
+	}
+	return inits
+}
+
+// Results is everything an experiment measured.
+type Results struct {
+	Config    Config         `json:"-"`
+	Pretrains []PretrainInfo `json:"pretrainings"`
+	Cells     []CellResult   `json:"cells"`
+	Rows      []Row          `json:"rows"`
+	WallS     float64        `json:"wall_s"`
+}
+
+// PretrainInfo records one shared pretraining (or the supervised source run).
+type PretrainInfo struct {
+	Init        string  `json:"init"`
+	RunDir      string  `json:"run_dir"`
+	Steps       int     `json:"steps"`
+	FinalLoss   float64 `json:"final_loss"`
+	Accuracy    float64 `json:"pretext_accuracy"` // -1 when the objective has none
+	WallSeconds float64 `json:"wall_s"`
+	ClipsPerSec float64 `json:"clips_per_s"`
+}
+
+// Run executes the grid, reusing every finished pretraining and cell found
+// under cfg.Out, and writes the report. It returns the results.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res := &Results{Config: cfg}
+	initDirs := map[string]string{InitScratch: "scratch", InitImported: cfg.Import}
+	for _, m := range cfg.Methods {
+		info, err := cfg.pretrainOnce(ctx, m)
+		if err != nil {
+			return nil, fmt.Errorf("experiment: pretraining %s: %w", m, err)
+		}
+		res.Pretrains = append(res.Pretrains, info)
+		initDirs[m] = info.RunDir
+	}
+	if cfg.Supervised != "" {
+		info, err := cfg.supervisedOnce(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("experiment: supervised source training: %w", err)
+		}
+		res.Pretrains = append(res.Pretrains, info)
+		initDirs[InitSupervised] = info.RunDir
+	}
+	cells := Cells(cfg.Inits(), cfg.Labels, cfg.Protocols, cfg.Seeds)
+	for i, cell := range cells {
+		r, err := cfg.cellOnce(ctx, cell, initDirs[cell.Init])
+		if err != nil {
+			return nil, fmt.Errorf("experiment: cell %s: %w", cell.Key(), err)
+		}
+		fmt.Fprintf(cfg.Log, "experiment: [%d/%d] %-40s top1 %.1f%%  (%.0fs)\n", i+1, len(cells), cell.Key(), 100*r.Top1, r.WallSeconds)
+		res.Cells = append(res.Cells, r)
+	}
+	res.Rows = Aggregate(res.Cells)
+	res.WallS = time.Since(start).Seconds()
+	if err := WriteReport(cfg.Out, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// pretrainOnce pretrains one method into Out/pretrain/<method>, or reuses a
+// finished run there; an interrupted one is resumed.
+func (c Config) pretrainOnce(ctx context.Context, method string) (PretrainInfo, error) {
+	dir := filepath.Join(c.Out, "pretrain", method)
+	if !exists(filepath.Join(dir, pretrain.BackboneFile)) {
+		fmt.Fprintf(c.Log, "experiment: pretraining %s (%s, %d epochs)\n", method, c.Arch, c.PretrainEpochs)
+		_, err := pretrain.Run(ctx, pretrain.Config{
+			Data: c.Data, Format: c.Format, Split: c.Split, Out: dir,
+			Method: method, Arch: c.Arch, Width: c.Width,
+			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
+			LR: c.PretrainLR, Seed: 1, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
+			Workers: c.Workers, Backend: c.Backend, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
+		})
+		if err != nil {
+			return PretrainInfo{}, err
+		}
+	}
+	return readPretrainInfo(method, dir)
+}
+
+// supervisedOnce trains the supervised-transfer source model on every label
+// of the source dataset, or reuses a finished run.
+func (c Config) supervisedOnce(ctx context.Context) (PretrainInfo, error) {
+	dir := filepath.Join(c.Out, "pretrain", InitSupervised)
+	if !exists(filepath.Join(dir, train.SummaryFile)) {
+		fmt.Fprintf(c.Log, "experiment: supervised source training on %s (%d epochs)\n", c.Supervised, c.SupervisedEpochs)
+		_, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
+			DataRoot: c.Supervised, Split: 1, Labels: "all", Out: dir, Init: "scratch",
+			Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
+			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: 1,
+			SkipEval: true, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
+			Info: map[string]any{"experiment_role": "supervised source"}, Runtime: c.Runtime,
+		})
+		if err != nil {
+			return PretrainInfo{}, err
+		}
+	}
+	return readPretrainInfo(InitSupervised, dir)
+}
+
+// readPretrainInfo summarises a finished run directory.
+func readPretrainInfo(init, dir string) (PretrainInfo, error) {
+	var s train.Summary
+	if err := readJSON(filepath.Join(dir, train.SummaryFile), &s); err != nil {
+		return PretrainInfo{}, err
+	}
+	acc := -1.0
+	if s.Accuracy != nil {
+		acc = *s.Accuracy
+	}
+	return PretrainInfo{Init: init, RunDir: dir, Steps: s.Steps, FinalLoss: s.Loss, Accuracy: acc,
+		WallSeconds: s.ElapsedS, ClipsPerSec: s.ClipsPerS}, nil
+}
+
+// cellFile is the file a finished cell leaves in its directory; its presence
+// marks the cell as done.
+const cellFile = "cell.json"
+
+// cellOnce runs one cell, or reads its result when it already finished.
+func (c Config) cellOnce(ctx context.Context, cell Cell, initDir string) (CellResult, error) {
+	dir := cell.Dir(c.Out)
+	var done CellResult
+	if err := readJSON(filepath.Join(dir, cellFile), &done); err == nil {
+		return done, nil
+	}
+	r, err := c.runCell(ctx, cell, initDir, dir)
+	if err != nil {
+		return CellResult{}, err
+	}
+	return r, report.WriteJSON(filepath.Join(dir, cellFile), r)
+}
+
+// runCell computes one cell from scratch (or resumes its fine-tuning).
+func (c Config) runCell(ctx context.Context, cell Cell, initDir, dir string) (CellResult, error) {
+	r := CellResult{Cell: cell, RunDir: dir}
+	if cell.Protocol == Retrieval {
+		return c.retrievalCell(ctx, r, initDir)
+	}
+	resume := cell.Protocol == Finetune && exists(filepath.Join(dir, train.CheckpointFile))
+	if !resume {
+		if err := os.RemoveAll(dir); err != nil {
+			return r, err
+		}
+	}
+	ft, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
+		DataRoot: c.Data, Format: c.Format, Split: c.Split, Labels: cell.Labels, Out: dir,
+		Init: initDir, Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
+		Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
+		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
+		Info: map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
+	})
+	if err != nil {
+		return r, err
+	}
+	if ft.Test == nil {
+		return r, errors.New("fine-tuning returned no test result")
+	}
+	r.Top1, r.Top5 = ft.Test.Video.Top1, ft.Test.Video.Top5
+	r.TrainVideos = ft.TrainVideos
+	r.WallSeconds, r.ClipsPerSec = ft.WallS, ft.ClipsPerS
+	return r, nil
+}
+
+// retrievalCell measures R@k of the init's frozen features (test queries train).
+func (c Config) retrievalCell(ctx context.Context, r CellResult, initDir string) (CellResult, error) {
+	ret, err := evaluate.Retrieve(ctx, evaluate.RetrieveConfig{
+		FeatureConfig: evaluate.FeatureConfig{
+			DataRoot: c.Data, Format: c.Format, Split: c.Split, Ckpt: initDir,
+			Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
+			Seed: uint64(r.Seed), Runtime: c.Runtime,
+		},
+		Out: filepath.Join(r.RunDir, "retrieval.json"),
+	})
+	if err != nil {
+		return r, err
+	}
+	r.RecallAtK = map[string]float64{}
+	for _, ra := range ret.Recall {
+		r.RecallAtK[fmt.Sprint(ra.K)] = ra.Recall
+	}
+	r.Top1 = ret.At(1)
+	r.WallSeconds = ret.WallS
+	return r, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w (delete it to recompute)", path, err)
+	}
+	return nil
+}
+
+// ParseProtocols parses a comma-separated protocol list.
+func ParseProtocols(s string) ([]Protocol, error) {
+	var ps []Protocol
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		switch Protocol(f) {
+		case Finetune, Linear, Retrieval:
+			ps = append(ps, Protocol(f))
+		case "":
+		default:
+			return nil, cli.Usagef("unknown protocol %q in --protocols; use finetune, linear, retrieval", f)
+		}
+	}
+	return ps, nil
+}

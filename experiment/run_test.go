@@ -1,0 +1,108 @@
+package experiment
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vidrep/vidrep/evaluate"
+	"github.com/vidrep/vidrep/synth"
+)
+
+// tinyBenchmark writes a very small synthetic benchmark for the end-to-end test.
+func tinyBenchmark(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "synth")
+	cfg := synth.DefaultConfig()
+	cfg.Out, cfg.Classes, cfg.TrainPerClass, cfg.TestPerClass, cfg.ClipsPerGroup = dir, 3, 4, 2, 2
+	cfg.Unlabeled, cfg.Frames, cfg.Size, cfg.Workers = 8, 8, 16, 2
+	if _, err := synth.Generate(context.Background(), cfg); err != nil {
+		t.Skipf("cannot generate the synthetic benchmark (is ffmpeg installed?): %v", err)
+	}
+	return dir
+}
+
+func tinyConfig(data, out string) Config {
+	return Config{
+		Data: data, Out: out, Methods: []string{"arrow"}, Labels: []string{"2/class"}, Seeds: 1,
+		Arch: "r3d-small", Frames: 4, Stride: 1, Size: 16,
+		PretrainEpochs: 1, PretrainBatch: 4, FinetuneEpochs: 1, FinetuneBatch: 4,
+		EvalClips: 2, EvalCrops: 1, Version: "test", Log: io.Discard,
+		Runtime: evaluate.Runtime{Workers: 1, Quiet: true},
+	}
+}
+
+// TestRunResumes runs a whole tiny grid, then runs it again after deleting
+// one cell's result: only that cell is recomputed, and the report is complete.
+func TestRunResumes(t *testing.T) {
+	data := tinyBenchmark(t)
+	out := filepath.Join(t.TempDir(), "exp")
+	cfg := tinyConfig(data, out)
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	// scratch and arrow x (finetune, linear, retrieval) x 1 budget x 1 seed.
+	if len(res.Cells) != 6 {
+		t.Fatalf("got %d cells, want 6", len(res.Cells))
+	}
+	for _, c := range res.Cells {
+		if c.Top1 < 0 || c.Top1 > 1 {
+			t.Errorf("cell %s: top1 %v outside [0,1]", c.Key(), c.Top1)
+		}
+	}
+	for _, f := range []string{"report.md", "report.html", "results.csv", "results.json", "cells.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !strings.Contains(string(html), "data:image/png;base64,") {
+		t.Errorf("report.html embeds no image")
+	}
+
+	backbone := filepath.Join(out, "pretrain", "arrow", "backbone.safetensors")
+	kept := Cell{Init: "arrow", Labels: "2/class", Seed: 0, Protocol: Finetune}
+	redo := Cell{Init: InitScratch, Labels: "2/class", Seed: 0, Protocol: Linear}
+	before := modTimes(t, backbone, filepath.Join(kept.Dir(out), cellFile))
+	if err := os.Remove(filepath.Join(redo.Dir(out), cellFile)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // so that a rewrite would show in the modification time
+	res2, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	after := modTimes(t, backbone, filepath.Join(kept.Dir(out), cellFile))
+	for i := range before {
+		if !before[i].Equal(after[i]) {
+			t.Errorf("finished work was recomputed (file %d rewritten)", i)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(redo.Dir(out), cellFile)); err != nil {
+		t.Errorf("the deleted cell was not recomputed: %v", err)
+	}
+	if len(res2.Cells) != len(res.Cells) {
+		t.Errorf("second run has %d cells, want %d", len(res2.Cells), len(res.Cells))
+	}
+	if !strings.Contains(Headline(res2), "arrow") {
+		t.Errorf("headline lacks the arrow row:\n%s", Headline(res2))
+	}
+}
+
+func modTimes(t *testing.T, paths ...string) []time.Time {
+	t.Helper()
+	var ts []time.Time
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		ts = append(ts, st.ModTime())
+	}
+	return ts
+}
