@@ -94,6 +94,8 @@ func (e encoder) reason(runErr error, msg string) string {
 		return "truncated or unfinished MP4 (moov atom not found)"
 	case strings.Contains(low, "cannot allocate memory") || strings.Contains(low, "out of memory"):
 		return fmt.Sprintf("exceeded the memory limit of %d MiB while decoding (raise --mem-limit if the file is just large)", e.memBytes>>20)
+	case strings.Contains(low, "failed to map segment"):
+		return fmt.Sprintf("the memory limit of %d MiB is too low even to start ffmpeg (raise --mem-limit)", e.memBytes>>20)
 	}
 	var ee *exec.ExitError
 	if errors.As(runErr, &ee) {
