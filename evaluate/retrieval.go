@@ -88,43 +88,44 @@ func Nearest(queries, gallery [][]float32, k int) (Neighbours, error) {
 	k = min(k, len(g))
 	nb := Neighbours{Index: make([][]int, len(q)), Sim: make([][]float32, len(q))}
 	parallelFor(len(q), func(i int) {
-		nb.Index[i], nb.Sim[i] = nearestOne(q[i], g, k)
+		top := newTopK(k)
+		for j, row := range g {
+			top.add(j, dot32(q[i], row))
+		}
+		nb.Index[i], nb.Sim[i] = top.idx, top.sim
 	})
 	return nb, nil
 }
 
-// nearestOne keeps the k best gallery items for one unit query in a small
-// sorted list (insertion keeps the lower index first on ties).
-func nearestOne(q []float32, g [][]float32, k int) ([]int, []float32) {
-	idx := make([]int, 0, k+1)
-	sim := make([]float32, 0, k+1)
-	for j, row := range g {
-		s := dot(q, row)
-		if len(idx) == k && !before(s, j, sim[k-1], idx[k-1]) {
-			continue
-		}
-		p := len(idx)
-		for p > 0 && before(s, j, sim[p-1], idx[p-1]) {
-			p--
-		}
-		idx = append(idx, 0)
-		sim = append(sim, 0)
-		copy(idx[p+1:], idx[p:])
-		copy(sim[p+1:], sim[p:])
-		idx[p], sim[p] = j, s
-		if len(idx) > k {
-			idx, sim = idx[:k], sim[:k]
-		}
-	}
-	return idx, sim
+// topK keeps the k best (index, similarity) pairs seen, best first; ties go
+// to the lower index because indices arrive in increasing order.
+type topK struct {
+	k   int
+	idx []int
+	sim []float32
 }
 
-func dot(a, b []float32) float32 {
-	s := 0.0
-	for i := range a {
-		s += float64(a[i]) * float64(b[i])
+func newTopK(k int) topK {
+	return topK{k: k, idx: make([]int, 0, k+1), sim: make([]float32, 0, k+1)}
+}
+
+// add offers gallery item j with similarity s.
+func (t *topK) add(j int, s float32) {
+	if len(t.idx) == t.k && !before(s, j, t.sim[t.k-1], t.idx[t.k-1]) {
+		return
 	}
-	return float32(s)
+	p := len(t.idx)
+	for p > 0 && before(s, j, t.sim[p-1], t.idx[p-1]) {
+		p--
+	}
+	t.idx = append(t.idx, 0)
+	t.sim = append(t.sim, 0)
+	copy(t.idx[p+1:], t.idx[p:])
+	copy(t.sim[p+1:], t.sim[p:])
+	t.idx[p], t.sim[p] = j, s
+	if len(t.idx) > t.k {
+		t.idx, t.sim = t.idx[:t.k], t.sim[:t.k]
+	}
 }
 
 // parallelFor runs f(0..n-1) on GOMAXPROCS goroutines.
