@@ -59,3 +59,24 @@ type Dataset struct {
 
 	problems []Problem // noticed while parsing, reported by Check
 }
+
+// Paths lists every video of the dataset once, in a stable order: each
+// split's train then test side, then the unlabeled pool.
+func (d *Dataset) Paths() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(ss []Sample) {
+		for _, s := range ss {
+			if !seen[s.Path] {
+				seen[s.Path] = true
+				out = append(out, s.Path)
+			}
+		}
+	}
+	for _, sp := range d.Splits {
+		add(sp.Train)
+		add(sp.Test)
+	}
+	add(d.Unlabeled)
+	return out
+}

@@ -33,7 +33,9 @@ const (
 
 // Cell is one point of the grid: one initialisation, label budget, seed and
 // protocol. Retrieval does not train on labels, so its cells use the budget
-// "all" only.
+// "all" only, and only scratch (whose random weights depend on the seed) gets
+// more than one seed there: a pretrained backbone's features are the same
+// whatever the seed.
 type Cell struct {
 	Init     string   `json:"init"`
 	Labels   string   `json:"labels"`
@@ -67,8 +69,12 @@ func Cells(inits, budgets []string, protocols []Protocol, seeds int) []Cell {
 			if proto == Retrieval {
 				bs = []string{"all"}
 			}
+			n := seeds
+			if proto == Retrieval && init != InitScratch {
+				n = 1
+			}
 			for _, b := range bs {
-				for s := 0; s < seeds; s++ {
+				for s := 0; s < n; s++ {
 					cells = append(cells, Cell{Init: init, Labels: b, Seed: s, Protocol: proto})
 				}
 			}

@@ -1,9 +1,37 @@
 package main
 
-import "errors"
+import (
+	"github.com/vidrep/vidrep/experiment"
+)
 
-// DemoCmd implements "vidrep demo".
-type DemoCmd struct{}
+// DemoCmd implements "vidrep demo": the main job on the embedded default.
+type DemoCmd struct {
+	Out   string `help:"Directory for the benchmark, the runs and the report (run again on it to resume)." default:"demo-out" type:"path"`
+	Seeds int    `help:"Seeds per cell (0: the demo's default, 3)." default:"0"`
+	RuntimeFlags
+}
+
+// Help describes what the demo does.
+func (c *DemoCmd) Help() string {
+	return "Generates the synthetic motion benchmark and a labeled source set, prepares their caches, pretrains " +
+		"each self-supervised method once, fine-tunes and linear-probes every initialisation (scratch, each method, " +
+		"supervised transfer) at each label budget with several seeds, measures retrieval, and writes report.html."
+}
 
 // Run executes the command.
-func (c *DemoCmd) Run() error { return errors.New("vidrep demo: not implemented yet") }
+func (c *DemoCmd) Run() error {
+	ctx, stop := signalContext()
+	defer stop()
+	d := experiment.DefaultDemo(c.Out)
+	d.Version = version
+	if c.Seeds > 0 {
+		d.Experiment.Seeds = c.Seeds
+	}
+	d.Experiment.Runtime = c.runtime(0)
+	res, err := experiment.Demo(ctx, d)
+	if err != nil {
+		return err
+	}
+	printResults(res)
+	return nil
+}

@@ -1,9 +1,75 @@
 package main
 
-import "errors"
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
 
-// ExperimentCmd implements "vidrep experiment".
-type ExperimentCmd struct{}
+	"github.com/vidrep/vidrep/experiment"
+)
+
+// ExperimentCmd implements "vidrep experiment": the comparison grid and its report.
+type ExperimentCmd struct {
+	Data       string   `help:"Target dataset directory (labeled; its unlabeled videos feed pretraining)." required:"" type:"path"`
+	Format     string   `help:"Dataset layout: auto, ucf101, hmdb51, kinetics, ssv2 or folder." default:"auto"`
+	Split      int      `help:"Split (1-based)." default:"1"`
+	Out        string   `help:"Experiment directory (run again on it to resume)." required:"" type:"path"`
+	Methods    []string `help:"Self-supervised methods to compare, comma-separated." default:"arrow,speed"`
+	Labels     []string `help:"Label budgets, comma-separated, smallest first (5/class, 10%, all)." default:"5/class,all"`
+	Seeds      int      `help:"Seeds per cell." default:"3"`
+	Protocols  string   `help:"Protocols: finetune, linear, retrieval (comma-separated)." default:"finetune,linear,retrieval"`
+	Supervised string   `help:"Labeled source dataset for supervised transfer (empty: skip)." type:"path"`
+	Import     string   `help:"A .safetensors weights file to compare as one more initialisation." type:"path"`
+
+	Arch   string  `help:"Backbone name." default:"r3d-small"`
+	Width  float64 `help:"Channel width multiplier (0: the architecture's default)." default:"0"`
+	Frames int     `help:"Frames per clip." default:"8"`
+	Stride int     `help:"Temporal stride." default:"2"`
+	Size   int     `help:"Side of the square crops." default:"112"`
+
+	PretrainEpochs   int     `name:"pretrain-epochs" default:"10" help:"Epochs of each pretraining."`
+	PretrainBatch    int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`
+	PretrainLR       float64 `name:"pretrain-lr" default:"1e-3" help:"Peak learning rate of pretraining."`
+	FinetuneEpochs   int     `name:"finetune-epochs" default:"10" help:"Epochs of each fine-tuning (and of the linear probe's head)."`
+	FinetuneBatch    int     `name:"finetune-batch" default:"16" help:"Clips per fine-tuning batch."`
+	FinetuneLR       float64 `name:"finetune-lr" default:"1e-3" help:"Peak learning rate of fine-tuning."`
+	SupervisedEpochs int     `name:"supervised-epochs" default:"10" help:"Epochs of the supervised source training."`
+	EvalClips        int     `name:"eval-clips" default:"10" help:"Test clips per video."`
+	EvalCrops        int     `name:"eval-crops" default:"3" enum:"1,3" help:"Test crops per clip."`
+	RuntimeFlags
+}
 
 // Run executes the command.
-func (c *ExperimentCmd) Run() error { return errors.New("vidrep experiment: not implemented yet") }
+func (c *ExperimentCmd) Run() error {
+	ctx, stop := signalContext()
+	defer stop()
+	protos, err := experiment.ParseProtocols(c.Protocols)
+	if err != nil {
+		return err
+	}
+	res, err := experiment.Run(ctx, experiment.Config{
+		Data: c.Data, Format: c.Format, Split: c.Split, Out: c.Out,
+		Methods: c.Methods, Labels: c.Labels, Seeds: c.Seeds, Protocols: protos,
+		Supervised: c.Supervised, SupervisedEpochs: c.SupervisedEpochs, Import: c.Import,
+		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
+		PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR,
+		FinetuneEpochs: c.FinetuneEpochs, FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR,
+		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, Version: version,
+		Runtime: c.runtime(0),
+	})
+	if err != nil {
+		return err
+	}
+	printResults(res)
+	return nil
+}
+
+// printResults shows the headline table and where the report is.
+func printResults(res *experiment.Results) {
+	fmt.Println()
+	fmt.Print(experiment.Headline(res))
+	fmt.Println(strings.Repeat("-", 60))
+	fmt.Printf("report: %s\n        %s\n", filepath.Join(res.Config.Out, experiment.ReportBase+".html"),
+		filepath.Join(res.Config.Out, experiment.ReportBase+".md"))
+	fmt.Printf("wall time: %.0f s\n", res.WallS)
+}

@@ -33,7 +33,7 @@ func (c *PrepareCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	paths := datasetPaths(ds)
+	paths := ds.Paths()
 	if len(paths) == 0 {
 		return fmt.Errorf("prepare: dataset %s (%s) lists no videos", ds.Root, ds.Format)
 	}
@@ -50,25 +50,4 @@ func (c *PrepareCmd) Run() error {
 	}
 	fmt.Printf("cache: %s\n", prepare.CacheDir(ds.Root))
 	return nil
-}
-
-// datasetPaths lists every video of ds once: the splits' train and test
-// sides and the unlabeled pool, in that order.
-func datasetPaths(ds *dataset.Dataset) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(ss []dataset.Sample) {
-		for _, s := range ss {
-			if !seen[s.Path] {
-				seen[s.Path] = true
-				out = append(out, s.Path)
-			}
-		}
-	}
-	for _, sp := range ds.Splits {
-		add(sp.Train)
-		add(sp.Test)
-	}
-	add(ds.Unlabeled)
-	return out
 }
