@@ -10,7 +10,6 @@ import (
 
 	"github.com/vidrep/vidrep/dataset"
 	"github.com/vidrep/vidrep/internal/cli"
-	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/report"
 	"github.com/vidrep/vidrep/train"
 )
@@ -72,10 +71,11 @@ func (c EvalConfig) withDefaults() EvalConfig {
 // confusion.csv, confusion.png, per_class.csv and predictions.csv to Out.
 func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalResult, error) {
 	cfg = cfg.withDefaults()
-	net, err := loadClassifier(cfg.Ckpt, cfg.Backend)
+	net, err := loadClassifier(cfg.Ckpt, cfg.Runtime)
 	if err != nil {
 		return nil, err
 	}
+	defer net.close()
 	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
 	if err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalResult, error) {
 }
 
 // loadClassifier loads a run with a classification head.
-func loadClassifier(ckpt, backendName string) (*network, error) {
+func loadClassifier(ckpt string, rt Runtime) (*network, error) {
 	if st, err := os.Stat(ckpt); err != nil || !st.IsDir() {
 		return nil, cli.Usagef("--ckpt %s: no such run directory; give the --out directory of a vidrep finetune run", ckpt)
 	}
@@ -114,11 +114,11 @@ func loadClassifier(ckpt, backendName string) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	backend, err := engine.New(backendName)
+	backend, owned, err := rt.openBackend()
 	if err != nil {
-		return nil, cli.Usagef("%v", err)
+		return nil, err
 	}
-	return &network{backend: backend, store: store, spec: spec, bb: bb}, nil
+	return &network{backend: backend, owned: owned, store: store, spec: spec, bb: bb}, nil
 }
 
 // sameClasses checks that a dataset has the classes a head was trained on.

@@ -76,11 +76,15 @@ func (c FeatureConfig) network() (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := newNetwork(spec, kind, c.Ckpt, c.Backend)
+	net, err := newNetwork(spec, kind, c.Ckpt, c.Runtime)
 	if err != nil {
 		return nil, err
 	}
-	return net, net.ensureBackbone(c.Seed)
+	if err := net.ensureBackbone(c.Seed); err != nil {
+		net.close()
+		return nil, err
+	}
+	return net, nil
 }
 
 // pick returns the samples a subset name selects.
@@ -108,6 +112,7 @@ func ExtractFeatures(ctx context.Context, cfg FeatureConfig) (*Features, error) 
 	if err != nil {
 		return nil, err
 	}
+	defer net.close()
 	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
 	if err != nil {
 		return nil, err
@@ -143,6 +148,7 @@ func extractSplit(ctx context.Context, cfg FeatureConfig) (trainF, testF *Featur
 	if err != nil {
 		return nil, nil, err
 	}
+	defer net.close()
 	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
 	if err != nil {
 		return nil, nil, err

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vidrep/vidrep/dataset"
 	"github.com/vidrep/vidrep/internal/cli"
-	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/loader"
 	"github.com/vidrep/vidrep/models"
 	"github.com/vidrep/vidrep/report"
@@ -199,10 +198,11 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 		return nil, cli.Usagef("--labels %s keeps no training video of split %d; use a larger budget", cfg.Labels, cfg.Split)
 	}
 	spec.Classes = d.Classes
-	net, err := newNetwork(spec, kind, cfg.Init, cfg.Backend)
+	net, err := newNetwork(spec, kind, cfg.Init, cfg.Runtime)
 	if err != nil {
 		return nil, err
 	}
+	defer net.close()
 	if err := prepareOut(cfg.Out, cfg.Resume); err != nil {
 		return nil, err
 	}
@@ -232,14 +232,10 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 }
 
 // newNetwork builds the backbone and loads the Init weights (backbone only).
-func newNetwork(spec ModelSpec, kind InitKind, init, backendName string) (*network, error) {
+func newNetwork(spec ModelSpec, kind InitKind, init string, rt Runtime) (*network, error) {
 	bb, err := spec.Backbone()
 	if err != nil {
 		return nil, err
-	}
-	backend, err := engine.New(backendName)
-	if err != nil {
-		return nil, cli.Usagef("%v", err)
 	}
 	store := model.NewStore()
 	if kind != InitScratch {
@@ -247,7 +243,11 @@ func newNetwork(spec ModelSpec, kind InitKind, init, backendName string) (*netwo
 			return nil, fmt.Errorf("--init %s: %w", init, err)
 		}
 	}
-	return &network{backend: backend, store: store, spec: spec, bb: bb}, nil
+	backend, owned, err := rt.openBackend()
+	if err != nil {
+		return nil, err
+	}
+	return &network{backend: backend, owned: owned, store: store, spec: spec, bb: bb}, nil
 }
 
 // prepareOut refuses to overwrite a finished or interrupted run unless resuming.

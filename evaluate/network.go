@@ -11,6 +11,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/internal/progress"
 	"github.com/vidrep/vidrep/loader"
 	"github.com/vidrep/vidrep/models"
@@ -22,9 +24,13 @@ import (
 // numbers: the backend, the loader's workers and batch, and progress output.
 type Runtime struct {
 	Backend string // "go" (default), "xla:cuda", ... (see internal/engine)
-	Workers int    // decoding workers (default: the number of CPUs)
-	Batch   int    // clips per inference pass (default 32); a batch holds max(1, Batch/views) videos
-	Quiet   bool   // no progress bars
+	// Engine, when set, is a backend created by the caller and shared by many
+	// calls (an experiment's cells); Backend is then ignored. Otherwise each
+	// call creates its backend and releases it on return.
+	Engine  compute.Backend
+	Workers int  // decoding workers (default: the number of CPUs)
+	Batch   int  // clips per inference pass (default 32); a batch holds max(1, Batch/views) videos
+	Quiet   bool // no progress bars
 	// Opener decodes videos (default video.NewOpener()).
 	Opener video.Opener
 	// Logf reports videos that fail to decode (default: the loader's log.Printf).
@@ -47,9 +53,30 @@ func (r Runtime) withDefaults() Runtime {
 // network is a backbone, and optionally a classification head, with weights.
 type network struct {
 	backend compute.Backend
+	owned   bool // backend created for this call: released by close
 	store   *model.Store
 	spec    ModelSpec
 	bb      models.Backbone
+}
+
+// openBackend returns rt.Engine, or a new backend this call owns.
+func (rt Runtime) openBackend() (compute.Backend, bool, error) {
+	if rt.Engine != nil {
+		return rt.Engine, false, nil
+	}
+	b, err := engine.New(rt.Backend)
+	if err != nil {
+		return nil, false, cli.Usagef("%v", err)
+	}
+	return b, true, nil
+}
+
+// close releases the weights and, when this call created it, the backend.
+func (n *network) close() {
+	n.store.Finalize()
+	if n.owned {
+		n.backend.Finalize()
+	}
 }
 
 // decodeShortSide is the short side frames are decoded at: the evaluation

@@ -83,10 +83,11 @@ func Predict(ctx context.Context, cfg PredictConfig) ([]FilePrediction, error) {
 	if len(cfg.Files) == 0 {
 		return nil, cli.Usagef("no video files given; pass one or more VIDEO paths")
 	}
-	net, err := loadClassifier(cfg.Ckpt, cfg.Backend)
+	net, err := loadClassifier(cfg.Ckpt, cfg.Runtime)
 	if err != nil {
 		return nil, err
 	}
+	defer net.close()
 	preds := make([]FilePrediction, len(cfg.Files))
 	var jobs []predictJob
 	for i, f := range cfg.Files {

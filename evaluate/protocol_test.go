@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/internal/testvideo"
 	"github.com/vidrep/vidrep/train"
 )
@@ -179,9 +180,20 @@ func testRetrieveKNN(t *testing.T, data, run string) {
 	if r1.At(6) != 1 || r1.At(1) > r1.At(2) {
 		t.Errorf("R@k %+v: want non-decreasing with R@6 = 1", r1.Recall)
 	}
-	r2, err := Retrieve(ctx, RetrieveConfig{FeatureConfig: fc, Ks: []int{1, 2, 6}})
+	// A caller's shared backend gives the same numbers and stays usable.
+	shared, err := engine.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Finalize()
+	fc2 := fc
+	fc2.Engine = shared
+	r2, err := Retrieve(ctx, RetrieveConfig{FeatureConfig: fc2, Ks: []int{1, 2, 6}})
 	if err != nil || !reflect.DeepEqual(r1.Recall, r2.Recall) {
 		t.Errorf("retrieval not repeatable: %v vs %v (%v)", r1.Recall, r2.Recall, err)
+	}
+	if shared.IsFinalized() {
+		t.Error("Retrieve released the caller's backend")
 	}
 	scratch := FeatureConfig{DataRoot: data, Ckpt: "scratch", Arch: "r3d-small", Widths: []int{4, 4, 4, 4}, Frames: 4, Size: 16, Clips: 2, Seed: 5, Runtime: a2rt()}
 	k1, err := KNN(ctx, KNNConfig{FeatureConfig: scratch, K: 3})
