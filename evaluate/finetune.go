@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -209,6 +210,9 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 	if err := WriteModelSpec(cfg.Out, spec); err != nil {
 		return nil, err
 	}
+	if err := writeSubset(filepath.Join(cfg.Out, SubsetFile), subset); err != nil {
+		return nil, err
+	}
 	res := &Result{RunDir: cfg.Out, Init: cfg.Init, Labels: cfg.Labels, Seed: cfg.Seed, Linear: cfg.Linear,
 		TrainVideos: len(subset), Classes: d.Classes}
 	if cfg.Linear {
@@ -229,6 +233,16 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 	}
 	res.WallS = time.Since(start).Seconds()
 	return res, report.WriteJSON(filepath.Join(cfg.Out, ResultFile), res)
+}
+
+// writeSubset lists the labeled training videos of a run, one path a line,
+// so that runs of different initialisations can be checked to share them.
+func writeSubset(path string, subset []dataset.Sample) error {
+	var b strings.Builder
+	for _, s := range subset {
+		b.WriteString(s.Path + "\n")
+	}
+	return report.WriteFile(path, []byte(b.String()))
 }
 
 // newNetwork builds the backbone and loads the Init weights (backbone only).

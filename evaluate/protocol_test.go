@@ -159,6 +159,24 @@ func testInitFile(t *testing.T, data, run string) {
 	if r.Test != nil || r.Train.Steps != 3 {
 		t.Errorf("SkipEval run: test %v, steps %d (want nil, 3)", r.Test, r.Train.Steps)
 	}
+	// A label budget keeps the same videos whatever the initialisation.
+	subsets := map[string]string{}
+	for _, init := range []string{"scratch", file} {
+		cfg := tinyFinetune(data, filepath.Join(t.TempDir(), "budget"))
+		cfg.Init, cfg.Labels, cfg.Epochs, cfg.SkipEval = init, "2/class", 1, true
+		r, err := Finetune(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(r.RunDir, SubsetFile))
+		subsets[init] = string(b)
+		if r.TrainVideos != 4 || strings.Count(subsets[init], "\n") != 4 {
+			t.Errorf("2/class of 2 classes kept %d videos:\n%s", r.TrainVideos, b)
+		}
+	}
+	if subsets["scratch"] != subsets[file] {
+		t.Errorf("the label budget chose different videos for different inits:\n%s\nvs\n%s", subsets["scratch"], subsets[file])
+	}
 	cfg = tinyFinetune(data, filepath.Join(t.TempDir(), "g"))
 	cfg.Init, cfg.Arch = file, ""
 	if _, err := Finetune(context.Background(), cfg); !isUsage(err) {

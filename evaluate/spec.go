@@ -25,6 +25,8 @@ const (
 	ModelFile = "model.json"
 	// ResultFile holds a finished fine-tuning or linear-probe run's Result.
 	ResultFile = "result.json"
+	// SubsetFile lists the labeled training videos a run used, one a line.
+	SubsetFile = "train_videos.txt"
 )
 
 // ModelSpec is what it takes to rebuild a run's network and feed it: the
