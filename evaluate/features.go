@@ -207,7 +207,7 @@ func EncodeNPY(rows [][]float32) []byte {
 type RetrieveConfig struct {
 	FeatureConfig
 	Ks  []int  // cut-offs (default 1, 5, 10, 20, 50)
-	Out string // where to write retrieval.json ("" writes nothing)
+	Out string // a directory for retrieval.json, or a path ending in .json ("" writes nothing)
 }
 
 // RetrieveResult holds R@k of the test videos querying the train videos.
@@ -251,9 +251,17 @@ func Retrieve(ctx context.Context, cfg RetrieveConfig) (*RetrieveResult, error) 
 	res := &RetrieveResult{Recall: rec, Queries: len(testF.X), Gallery: len(trainF.X), Clips: cfg.Clips, Ckpt: cfg.Ckpt,
 		WallS: time.Since(start).Seconds()}
 	if cfg.Out != "" {
-		return res, report.WriteJSON(filepath.Join(cfg.Out, "retrieval.json"), res)
+		return res, report.WriteJSON(jsonPath(cfg.Out, "retrieval.json"), res)
 	}
 	return res, nil
+}
+
+// jsonPath is out itself when it names a .json file, else out/name.
+func jsonPath(out, name string) string {
+	if strings.HasSuffix(strings.ToLower(out), ".json") {
+		return out
+	}
+	return filepath.Join(out, name)
 }
 
 // KNNConfig configures kNN classification on frozen features.
@@ -262,7 +270,7 @@ type KNNConfig struct {
 	K           int     // neighbours (default 20)
 	Temperature float64 // vote temperature (default 0.07, as InstDisc)
 	Majority    bool    // plain majority vote instead of exp(sim/T) weights
-	Out         string  // where to write knn.json ("" writes nothing)
+	Out         string  // a directory for knn.json, or a path ending in .json ("" writes nothing)
 }
 
 // KNNResult holds the kNN classification of the test videos by the train videos.
@@ -300,7 +308,7 @@ func KNN(ctx context.Context, cfg KNNConfig) (*KNNResult, error) {
 	}
 	res := &KNNResult{Metrics: m, Classes: trainF.Classes, K: cfg.K, Temperature: temp, Ckpt: cfg.Ckpt, WallS: time.Since(start).Seconds()}
 	if cfg.Out != "" {
-		return res, report.WriteJSON(filepath.Join(cfg.Out, "knn.json"), res)
+		return res, report.WriteJSON(jsonPath(cfg.Out, "knn.json"), res)
 	}
 	return res, nil
 }

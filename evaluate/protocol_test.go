@@ -187,9 +187,13 @@ func testInitFile(t *testing.T, data, run string) {
 func testRetrieveKNN(t *testing.T, data, run string) {
 	ctx := context.Background()
 	fc := FeatureConfig{DataRoot: data, Ckpt: run, Clips: 3, Runtime: a2rt()}
-	r1, err := Retrieve(ctx, RetrieveConfig{FeatureConfig: fc, Ks: []int{1, 2, 6}, Out: t.TempDir()})
+	outFile := filepath.Join(t.TempDir(), "cell", "r.json")
+	r1, err := Retrieve(ctx, RetrieveConfig{FeatureConfig: fc, Ks: []int{1, 2, 6}, Out: outFile})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(outFile); err != nil || !json.Valid(b) {
+		t.Errorf("Out ending in .json: %s not written as JSON (%v)", outFile, err)
 	}
 	if r1.Queries != 4 || r1.Gallery != 6 || len(r1.Recall) != 3 {
 		t.Fatalf("retrieval %+v: want 4 queries, 6 gallery videos, 3 cut-offs", r1)
