@@ -29,6 +29,11 @@ type PretrainCmd struct {
 	WD     float64 `name:"weight-decay" help:"AdamW weight decay." default:"1e-4"`
 	Warmup int     `help:"Warm-up steps." default:"0"`
 	Temp   float64 `name:"temperature" help:"InfoNCE temperature (simclr, moco)." default:"0.1"`
+	Moment float64 `name:"momentum" help:"EMA rate of the momentum encoder (moco, byol)." default:"0.99"`
+	Queue  int     `help:"Negatives kept in MoCo's queue." default:"1024"`
+	Mask   float64 `name:"mask-ratio" help:"Share of tubes VideoMAE masks." default:"0.9"`
+	Clips  int     `help:"Clips per tuple: vcop's K (0: 3), odd-one-out's N (0: 4)." default:"0"`
+	Gap    int     `help:"Frames between the clips of a vcop or order tuple." default:"0"`
 	Seed   uint64  `help:"Seed of initialisation, data order and augmentation." default:"0"`
 	Resume bool    `help:"Continue the run in --out from its checkpoint."`
 	Dtype  string  `help:"Compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
@@ -55,7 +60,7 @@ func (c *PretrainCmd) Run() error {
 		Epochs: c.Epochs, Steps: c.Steps, Batch: c.Batch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		LR: c.LR, WeightDecay: c.WD, Warmup: c.Warmup, Seed: c.Seed, Resume: c.Resume,
 		Workers: workers, Backend: c.Backend, DType: c.Dtype, Version: version, Quiet: c.Quiet,
-		Pretext: pretext.Options{Temperature: c.Temp},
+		Pretext: pretext.Options{Temperature: c.Temp, Momentum: c.Moment, QueueSize: c.Queue, MaskRatio: c.Mask, Clips: c.Clips, Gap: c.Gap},
 	})
 	if err != nil {
 		return err

@@ -114,6 +114,7 @@ func TestPretrainCLIErrors(t *testing.T) {
 	}{
 		{"missing method", []string{"pretrain", "--data", data, "--arch", pretrainTinyArch, "--out", "x"}, cli.ExitUsage},
 		{"unknown method", []string{"pretrain", "--data", data, "--method", "jigsaw", "--arch", pretrainTinyArch, "--out", t.TempDir()}, cli.ExitUsage},
+		{"bad momentum", []string{"pretrain", "--data", data, "--method", "moco", "--momentum", "1.5", "--arch", pretrainTinyArch, "--out", t.TempDir()}, cli.ExitUsage},
 		{"bad weight", []string{"pretrain", "--data", data, "--method", "vcop:x", "--arch", pretrainTinyArch, "--out", t.TempDir()}, cli.ExitUsage},
 		{"missing data", []string{"pretrain", "--data", filepath.Join(data, "absent"), "--method", "vcop", "--arch", pretrainTinyArch, "--out", t.TempDir()}, cli.ExitFailure},
 	} {
