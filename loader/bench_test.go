@@ -71,6 +71,31 @@ func BenchmarkLoaderCache(b *testing.B) {
 	if _, err := prepare.Run(context.Background(), prepare.Options{Root: root, Paths: paths, Workers: 2, Progress: io.Discard}); err != nil {
 		b.Fatal(err)
 	}
+	// Baseline in the same run: open the cache entry and decode the clip with
+	// the video package alone (what anchors.md's cache-read row measures).
+	b.Run("decode-only", func(b *testing.B) {
+		locate, _, err := CacheLocator(root, samples)
+		if err != nil {
+			b.Fatal(err)
+		}
+		op := video.NewOpener()
+		rng := rand.New(rand.NewPCG(1, 1))
+		start := cpuTime()
+		clips := 0
+		for i := 0; b.Loop(); i++ {
+			path, n := locate(root, samples[i%len(samples)])
+			v, err := op.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := v.ReadClip(video.ClipRequest{Start: RandomStart(n, 16, 2, rng), Frames: 16, Stride: 2, ShortSide: 128}); err != nil {
+				b.Fatal(err)
+			}
+			v.Close()
+			clips++
+		}
+		b.ReportMetric(float64(clips)/(cpuTime()-start).Seconds(), "clips/cpu-s")
+	})
 	for _, tc := range []struct {
 		name string
 		aug  AugConfig

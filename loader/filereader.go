@@ -58,6 +58,19 @@ func (r *FileReader) Read(start, frames, stride int) (*RawClip, error) {
 	}
 	got := map[int][]uint8{}
 	var h, w int
+	if idx := r.policy.clipIndices(start, frames, stride, r.n); isRun(idx, stride) {
+		// The common case: one request, and its frames are the clip as is.
+		c, n, err := r.readRun(idx[0], frames, stride, got, &h, &w)
+		if err != nil {
+			return nil, err
+		}
+		if n == frames {
+			return &RawClip{T: n, H: c.H, W: c.W, Pix: c.Pix[:n*c.H*c.W*3]}, nil
+		}
+		if err := r.shrink(idx[0], n, stride); err != nil {
+			return nil, err
+		}
+	}
 	for range maxShrinks {
 		idx := r.policy.clipIndices(start, frames, stride, r.n)
 		short, err := r.readRuns(idx, stride, got, &h, &w)
@@ -81,7 +94,7 @@ func (r *FileReader) readRuns(idx []int, stride int, got map[int][]uint8, h, w *
 			j++
 		}
 		if !allPresent(idx[i:j], got) {
-			n, err := r.readRun(idx[i], j-i, stride, got, h, w)
+			_, n, err := r.readRun(idx[i], j-i, stride, got, h, w)
 			if err != nil {
 				return false, err
 			}
@@ -94,26 +107,36 @@ func (r *FileReader) readRuns(idx []int, stride int, got map[int][]uint8, h, w *
 	return false, nil
 }
 
-// readRun decodes count frames from start at stride into got and returns how
-// many came back.
-func (r *FileReader) readRun(start, count, stride int, got map[int][]uint8, h, w *int) (int, error) {
+// readRun decodes count frames from start at stride into got and returns the
+// clip and how many frames came back.
+func (r *FileReader) readRun(start, count, stride int, got map[int][]uint8, h, w *int) (*video.Clip, int, error) {
 	c, err := r.v.ReadClip(video.ClipRequest{Start: start, Frames: count, Stride: stride, ShortSide: r.shortSide})
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", r.path, err)
+		return nil, 0, fmt.Errorf("%s: %w", r.path, err)
 	}
 	if c.T > 0 && *h == 0 {
 		*h, *w = c.H, c.W
 	}
 	if c.T > 0 && (c.H != *h || c.W != *w) {
-		return 0, fmt.Errorf("%s: frame size changed from %dx%d to %dx%d between reads", r.path, *w, *h, c.W, c.H)
+		return nil, 0, fmt.Errorf("%s: frame size changed from %dx%d to %dx%d between reads", r.path, *w, *h, c.W, c.H)
 	}
 	if c.T > count || len(c.Pix) < c.T*c.H*c.W*3 {
-		return 0, fmt.Errorf("%s: decoder returned %d frames with %d bytes for a request of %d", r.path, c.T, len(c.Pix), count)
+		return nil, 0, fmt.Errorf("%s: decoder returned %d frames with %d bytes for a request of %d", r.path, c.T, len(c.Pix), count)
 	}
 	for k := 0; k < c.T; k++ {
 		got[start+k*stride] = c.Frame(k)
 	}
-	return c.T, nil
+	return c, c.T, nil
+}
+
+// isRun reports whether idx advances by stride throughout.
+func isRun(idx []int, stride int) bool {
+	for i := 1; i < len(idx); i++ {
+		if idx[i] != idx[i-1]+stride {
+			return false
+		}
+	}
+	return true
 }
 
 // shrink lowers the frame count after a run from start returned n frames.
