@@ -46,24 +46,89 @@ func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
 		return Add(Mul(x, asVec(inv)), asVec(shift))
 	}
 
+	n := x.Shape().Size() / c
+	y, mean, variance := batchNormTrain(ConvertDType(x, dtypes.Float32), gamma.NodeValue(g), beta.NodeValue(g))
+
+	m := float64(BatchNormMomentum)
+	unbiased := MulScalar(variance, float64(n)/float64(max(n-1, 1)))
+	runMean.SetNodeValue(Add(MulScalar(runMean.NodeValue(g), 1-m), MulScalar(mean, m)))
+	runVar.SetNodeValue(Add(MulScalar(runVar.NodeValue(g), 1-m), MulScalar(unbiased, m)))
+	tracked.SetNodeValue(AddScalar(tracked.NodeValue(g), 1))
+	return ConvertDType(y, x.DType())
+}
+
+// batchNormTrain normalises x [..., C] with its batch statistics and
+// returns y = gamma*(x-mean)/sqrt(var+eps) + beta and the (gradient-stopped)
+// mean and biased variance [C].
+//
+// Its gradient is written by hand (as conv3DMatmul's: identities on x,
+// gamma and beta whose gradient functions read dL/dy recorded by y's), so
+// the backward pass is the textbook formula in a handful of full-size
+// passes instead of autodiff through every elementwise op:
+// dx = a*(dy - mean(dy) - xc*inv^2*mean(dy*xc)), a = gamma*inv,
+// dgamma = inv*sum(dy*xc), dbeta = sum(dy).
+func batchNormTrain(x, gamma, beta *Node) (y, mean, variance *Node) {
+	rank := x.Rank()
+	c := x.Shape().Dimensions[rank-1]
 	axes := make([]int, rank-1)
 	for i := range axes {
 		axes[i] = i
 	}
-	n := x.Shape().Size() / c
-	xf := ConvertDType(x, dtypes.Float32)
-	mean := ReduceMean(xf, axes...)                        // [C]
-	centred := Sub(xf, Reshape(mean, bshape...))           // [..., C]
-	variance := ReduceMean(Mul(centred, centred), axes...) // [C], biased
-	inv := Div(gamma.NodeValue(g), Sqrt(AddScalar(variance, BatchNormEpsilon)))
-	y := Add(Mul(centred, Reshape(inv, bshape...)), Reshape(beta.NodeValue(g), bshape...))
+	bshape := make([]int, rank)
+	for i := range bshape {
+		bshape[i] = 1
+	}
+	bshape[rank-1] = c
+	bc := func(v *Node) *Node { return Reshape(v, bshape...) }
+	n := float64(x.Shape().Size() / c)
 
-	m := float64(BatchNormMomentum)
-	unbiased := MulScalar(StopGradient(variance), float64(n)/float64(max(n-1, 1)))
-	runMean.SetNodeValue(Add(MulScalar(runMean.NodeValue(g), 1-m), MulScalar(StopGradient(mean), m)))
-	runVar.SetNodeValue(Add(MulScalar(runVar.NodeValue(g), 1-m), MulScalar(unbiased, m)))
-	tracked.SetNodeValue(AddScalar(tracked.NodeValue(g), 1))
-	return ConvertDType(y, x.DType())
+	xs := StopGradient(x)
+	mean = ReduceMean(xs, axes...)
+	centred := Sub(xs, bc(mean))
+	variance = ReduceMean(Mul(centred, centred), axes...)
+	inv := Inverse(Sqrt(AddScalar(variance, BatchNormEpsilon))) // [C]
+	gs, bs := StopGradient(gamma), StopGradient(beta)
+	scale := Mul(gs, inv)
+	y0 := Add(Mul(centred, bc(scale)), bc(bs))
+
+	var dy *Node
+	var sumDy, sumDyXc *Node // shared by the three gradient functions
+	sums := func() {
+		if sumDy == nil {
+			sumDy = ReduceSum(dy, axes...)
+			sumDyXc = ReduceSum(Mul(dy, centred), axes...)
+		}
+	}
+	xIn := IdentityWithCustomGradient(x, func(_, v *Node) *Node {
+		if dy == nil {
+			return v
+		}
+		sums()
+		// dx = dy*a + xc*k + b with k = -a*inv^2*sum(dy*xc)/n, b = -a*sum(dy)/n.
+		k := MulScalar(Mul(Mul(scale, Mul(inv, inv)), sumDyXc), -1/n)
+		b := MulScalar(Mul(scale, sumDy), -1/n)
+		return Add(Add(Mul(dy, bc(scale)), Mul(centred, bc(k))), bc(b))
+	})
+	gIn := IdentityWithCustomGradient(gamma, func(_, v *Node) *Node {
+		if dy == nil {
+			return v
+		}
+		sums()
+		return Mul(inv, sumDyXc)
+	})
+	bIn := IdentityWithCustomGradient(beta, func(_, v *Node) *Node {
+		if dy == nil {
+			return v
+		}
+		sums()
+		return sumDy
+	})
+	link := Add(Add(firstElement(xIn), firstElement(gIn)), firstElement(bIn))
+	y = IdentityWithCustomGradient(Add(StopGradient(y0), MulScalar(link, 0)), func(_, v *Node) *Node {
+		dy = v
+		return v
+	})
+	return y, StopGradient(mean), StopGradient(variance)
 }
 
 // zeroInit and oneInit are constant variable initialisers.
