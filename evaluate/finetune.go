@@ -66,6 +66,9 @@ type FinetuneConfig struct {
 	SkipEval             bool
 
 	Info map[string]any // extra entries for config.json (version, experiment cell...)
+	// AfterStep, when set, is called after each optimizer step of fine-tuning;
+	// an error stops the run as a crash would (tests of --resume use it).
+	AfterStep func(step int) error
 	Runtime
 }
 
@@ -313,6 +316,9 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 	if cfg.Quiet {
 		opts = append(opts, train.WithQuiet())
 	}
+	if cfg.AfterStep != nil {
+		opts = append(opts, train.WithAfterStep(cfg.AfterStep))
+	}
 	sum, err := train.Run(ctx, n.backend, n.store, cfg.Out, tc, classifierLoss(n.bb, len(s.Classes), cfg.LabelSmoothing), trainData{ld}, opts...)
 	if err != nil {
 		return err
@@ -332,6 +338,9 @@ func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
 	info := map[string]any{"arch": s.Arch, "width": s.Width, "widths": s.Widths, "frames": s.Frames, "stride": s.Stride,
 		"size": s.Size, "init": cfg.Init, "labels": cfg.Labels, "split": cfg.Split, "data": cfg.DataRoot,
 		"train_videos": videos, "classes": len(s.Classes), "linear": cfg.Linear, "protocol": "finetune"}
+	if cfg.Linear {
+		info["protocol"] = "linear"
+	}
 	for k, v := range cfg.Info {
 		info[k] = v
 	}

@@ -86,6 +86,28 @@ func TestFinetuneEvaluateEndToEnd(t *testing.T) {
 		t.Error("two runs with seed 3 predict differently")
 	}
 
+	// A run killed after step 4 (checkpoint at step 3) and resumed ends as the
+	// uninterrupted one.
+	cut := tinyFinetune(data, filepath.Join(dir, "cut"))
+	cut.AfterStep = func(step int) error {
+		if step == 4 {
+			return errors.New("simulated crash")
+		}
+		return nil
+	}
+	if _, err := Finetune(ctx, cut); err == nil || !strings.Contains(err.Error(), "simulated crash") {
+		t.Fatalf("interrupted run: err = %v", err)
+	}
+	cut.AfterStep, cut.Resume = nil, true
+	c, err := Finetune(ctx, cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Train.Loss != a.Train.Loss || !reflect.DeepEqual(c.Test.Video, a.Test.Video) ||
+		!sameFile(t, filepath.Join(a.RunDir, "eval", "predictions.csv"), filepath.Join(c.RunDir, "eval", "predictions.csv")) {
+		t.Errorf("resumed run differs: loss %v vs %v", c.Train.Loss, a.Train.Loss)
+	}
+
 	// Evaluate re-reads the run and gets what Finetune measured.
 	ev, err := Evaluate(ctx, EvalConfig{DataRoot: data, Ckpt: a.RunDir, Clips: 2, Crops: 3, Out: filepath.Join(dir, "ev"), Runtime: a2rt()})
 	if err != nil {
