@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -127,7 +128,7 @@ func (m *I3DResNet) FeatureMap(scope *model.Scope, clips *Node, training bool) *
 	stem := scope.In("stem")
 	x := Conv3DLayer(stem.In("0"), clips, m.widths[0], ConvSpec{Kernel: [3]int{3, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 3, 3}, NoInputGrad: true})
 	x = Relu(BatchNorm(stem.In("1"), x, training))
-	x = MaxPool(x).WindowPerAxis(1, 3, 3).StridePerAxis(1, 2, 2).PaddingPerDim([][2]int{{0, 0}, {1, 1}, {1, 1}}).Done()
+	x = maxPool3x3(x)
 	inplanes := m.widths[0]
 	for s := 0; s < 4; s++ {
 		layer := scope.In("layer%d", s+1)
@@ -141,4 +142,33 @@ func (m *I3DResNet) FeatureMap(scope *model.Scope, clips *Node, training bool) *
 		}
 	}
 	return x
+}
+
+// maxPool3x3 is resnet18's MaxPool2d(3, stride 2, padding 1) on every frame
+// of x [B,T,H,W,C], built from strided slices and Max, whose gradients the
+// Go backend has (its MaxPool gradient op is missing). x follows a ReLU, so
+// padding with zeros gives the same maxima as torch's -inf padding.
+func maxPool3x3(x *Node) *Node {
+	dims := x.Shape().Dimensions
+	padded := x
+	for _, axis := range []int{2, 3} {
+		zdims := append([]int{}, padded.Shape().Dimensions...)
+		zdims[axis] = 1
+		zero := Zeros(x.Graph(), shapes.Make(x.DType(), zdims...))
+		padded = Concatenate([]*Node{zero, padded, zero}, axis)
+	}
+	ho, wo := (dims[2]-1)/2+1, (dims[3]-1)/2+1
+	var out *Node
+	for dy := 0; dy < 3; dy++ {
+		for dx := 0; dx < 3; dx++ {
+			win := Slice(padded, AxisRange(), AxisRange(),
+				AxisRange(dy, dy+2*(ho-1)+1).Stride(2), AxisRange(dx, dx+2*(wo-1)+1).Stride(2), AxisRange())
+			if out == nil {
+				out = win
+			} else {
+				out = Max(out, win)
+			}
+		}
+	}
+	return out
 }
