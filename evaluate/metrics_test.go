@@ -155,3 +155,23 @@ func TestMultiViewAveragesSoftmax(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-5 }
+
+func TestSegmentsMergeRuns(t *testing.T) {
+	w := func(start float64, class string, p float64) Window {
+		return Window{Start: start, End: start + 1, Top: []ClassProb{{Class: class, Prob: p}}}
+	}
+	got := Segments([]Window{w(0, "run", 0.8), w(1, "run", 0.6), w(2, "jump", 0.9), w(3, "run", 0.5)})
+	want := []Segment{
+		{Start: 0, End: 2, Class: "run", Prob: 0.7, Windows: 2},
+		{Start: 2, End: 3, Class: "jump", Prob: 0.9, Windows: 1},
+		{Start: 3, End: 4, Class: "run", Prob: 0.5, Windows: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Segments = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Class != want[i].Class || got[i].Windows != want[i].Windows || got[i].End != want[i].End || !near(got[i].Prob, want[i].Prob) {
+			t.Errorf("segment %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -261,8 +261,34 @@ func topClasses(probs []float32, names []string, k int) []ClassProb {
 	return out
 }
 
+// Segment is a run of consecutive timeline windows with the same top class.
+type Segment struct {
+	Start, End float64 // seconds
+	Class      string
+	Prob       float64 // mean probability of Class over the windows
+	Windows    int
+}
+
+// Segments merges consecutive windows whose top class is the same.
+func Segments(timeline []Window) []Segment {
+	var out []Segment
+	for _, w := range timeline {
+		top := w.Top[0]
+		if n := len(out); n > 0 && out[n-1].Class == top.Class {
+			s := &out[n-1]
+			s.Prob = (s.Prob*float64(s.Windows) + top.Prob) / float64(s.Windows+1)
+			s.End = w.End
+			s.Windows++
+			continue
+		}
+		out = append(out, Segment{Start: w.Start, End: w.End, Class: top.Class, Prob: top.Prob, Windows: 1})
+	}
+	return out
+}
+
 // FormatPredictions renders predictions as readable text for a terminal: the
-// top classes of each file and, for long videos, one timeline line per window.
+// top classes of each file and, for long videos, the timeline as segments of
+// windows sharing their top class (the JSON keeps every window).
 func FormatPredictions(preds []FilePrediction) string {
 	var b strings.Builder
 	for _, p := range preds {
@@ -279,13 +305,10 @@ func FormatPredictions(preds []FilePrediction) string {
 			fmt.Fprintf(&b, "  %d. %-24s %5.1f%%\n", i+1, c.Class, 100*c.Prob)
 		}
 		if len(p.Timeline) > 0 {
-			fmt.Fprintf(&b, "  timeline (%d windows):\n", len(p.Timeline))
-			for _, w := range p.Timeline {
-				fmt.Fprintf(&b, "    %7.2fs-%7.2fs  %-24s %5.1f%%", w.Start, w.End, w.Top[0].Class, 100*w.Top[0].Prob)
-				if len(w.Top) > 1 {
-					fmt.Fprintf(&b, "   (%s %.1f%%)", w.Top[1].Class, 100*w.Top[1].Prob)
-				}
-				b.WriteString("\n")
+			segs := Segments(p.Timeline)
+			fmt.Fprintf(&b, "  timeline (%d windows, %d segments):\n", len(p.Timeline), len(segs))
+			for _, s := range segs {
+				fmt.Fprintf(&b, "    %7.2fs-%7.2fs  %-24s %5.1f%%  (%d windows)\n", s.Start, s.End, s.Class, 100*s.Prob, s.Windows)
 			}
 		}
 		b.WriteString("\n")

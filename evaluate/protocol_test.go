@@ -292,7 +292,7 @@ func testPredict(t *testing.T, data, run string) {
 		t.Errorf("long video timeline has %d windows (second at %v s), want 8 (0.7 s)", n, preds[2].Timeline)
 	}
 	out := FormatPredictions(preds)
-	for _, want := range []string{"timeline (8 windows)", "error:", "1. "} {
+	for _, want := range []string{"timeline (8 windows, ", "error:", "1. "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("terminal table lacks %q:\n%s", want, out)
 		}
