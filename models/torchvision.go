@@ -212,8 +212,8 @@ func (p *importPlan) check(f *safetensors.File, arch string) error {
 			parts = append(parts, fmt.Sprintf("%d %s: %s", len(l.items), l.what, abbreviate(l.items, 8)))
 		}
 	}
-	return fmt.Errorf("%s: not a %s state dict (%s); check --arch and --width, or re-export the weights from torchvision.models.video.%s",
-		f.Path(), arch, strings.Join(parts, "; "), arch)
+	return fmt.Errorf("%s: not a %s state dict (%s); check --arch, or save the state dict of the matching torchvision model",
+		f.Path(), arch, strings.Join(parts, "; "))
 }
 
 // abbreviate joins the first n items and says how many more there are.
