@@ -325,3 +325,67 @@ func TestConv3DLayoutInverse(t *testing.T) {
 		}
 	}
 }
+
+// TestImportHalfPrecision imports a state dict stored in F16 (kernels) and
+// BF16 (everything else) and checks every value arrives as the exact
+// float32 of its half, in vidrep's kernel layout.
+func TestImportHalfPrecision(t *testing.T) {
+	bb, err := New("r3d-small", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traced := model.NewStore()
+	if err := TraceVariables(testBackend(), traced, "backbone", bb); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]float32{} // torch layout
+	var list []safetensors.Tensor
+	for v := range traced.IterVariables() {
+		key, _ := exportKey(v.Path(), "backbone", "head")
+		if strings.HasSuffix(key, "num_batches_tracked") {
+			continue
+		}
+		dims := v.Shape().Dimensions
+		if len(dims) == 5 {
+			dims = []int{dims[4], dims[3], dims[0], dims[1], dims[2]}
+		}
+		n := v.Shape().Size()
+		raw, vals := make([]byte, 2*n), make([]float32, n)
+		dtype := safetensors.BF16
+		for i := range vals {
+			bits := uint16(0x3f80 + i%97) // bfloat16 1 + k/128
+			if len(dims) == 5 {
+				dtype, bits = safetensors.F16, uint16(0x3c00+i%97) // half 1 + k/1024
+				vals[i] = safetensors.HalfToFloat32(bits)
+			} else {
+				vals[i] = math.Float32frombits(uint32(bits) << 16)
+			}
+			binary.LittleEndian.PutUint16(raw[2*i:], bits)
+		}
+		want[v.Path()] = vals
+		list = append(list, safetensors.Tensor{Name: key, DType: dtype, Shape: dims, Data: raw})
+	}
+	file := filepath.Join(t.TempDir(), "half.safetensors")
+	if err := safetensors.WriteFile(file, nil, list); err != nil {
+		t.Fatal(err)
+	}
+	store, info, err := ImportTorchvision(testBackend(), "r3d-small", Options{}, file, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Tensors != len(want) || info.Classes != 0 {
+		t.Errorf("imported %+v, want %d tensors and no head", info, len(want))
+	}
+	for path, vals := range want {
+		v := store.GetVariable(path)
+		if len(v.Shape().Dimensions) == 5 {
+			vals = TorchToConv3D(vals, v.Shape().Dimensions)
+		}
+		got := tensors.MustCopyFlatData[float32](v.MustValue())
+		for i := range vals {
+			if got[i] != vals[i] {
+				t.Fatalf("%s[%d] = %g, want %g", path, i, got[i], vals[i])
+			}
+		}
+	}
+}
