@@ -242,3 +242,45 @@ func TestNoLeakOverOpenReadClose(t *testing.T) {
 		t.Fatalf("RSS grew from %d KiB to %d KiB over 800 open/read/close cycles", before, after)
 	}
 }
+
+// Bytes corrupted inside the stream (after the headers) make the decoder
+// reject packets; reads still return errors or clips, never a panic.
+func TestCorruptStream(t *testing.T) {
+	testvideo.FFmpeg(t)
+	dir := t.TempDir()
+	for _, name := range []string{"c.avi", "c.mp4"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			codec := map[string]string{"c.avi": "mpeg4", "c.mp4": "h264"}[name]
+			testvideo.Make(t, path, testvideo.Options{Frames: 40, Width: 64, Height: 48, Codec: codec, GOP: 10})
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := len(data) / 4; i < len(data)*3/4; i += 17 {
+				data[i] ^= 0x5a
+			}
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			v, err := NewOpener().Open(path)
+			if err != nil {
+				return // the index itself was hit: an error is a fine answer
+			}
+			defer v.Close()
+			got, failed := 0, 0
+			for start := 0; start < 40; start += 7 {
+				c, err := v.ReadClip(ClipRequest{Start: start, Frames: 8, Stride: 1, ShortSide: 24})
+				if err != nil {
+					failed++
+					continue
+				}
+				if c.T > 8 || len(c.Pix) != c.T*c.H*c.W*3 {
+					t.Fatalf("start %d: inconsistent clip T=%d len %d", start, c.T, len(c.Pix))
+				}
+				got += c.T
+			}
+			t.Logf("%d frames decoded, %d reads failed, of %d indexed frames", got, failed, v.Info().Frames)
+		})
+	}
+}
