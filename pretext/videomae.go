@@ -17,18 +17,30 @@ import (
 
 // TokenBackbone is what videomae needs from a backbone: a video ViT whose
 // patch embedding and transformer can run apart, so that the encoder sees
-// only the visible tokens. Features must be Encode(Embed(clips)) pooled, with
-// the same scopes, so that pretrained weights transfer.
+// only the visible tokens. models.ViT is one. Features must be built from
+// the same Embed and Encode scopes so that pretrained weights transfer.
 type TokenBackbone interface {
 	models.Backbone
-	// Tubelet is the (t, h, w) size of the patch one token covers.
-	Tubelet() [3]int
+	// Grid is the token grid (T', H', W') of clips of t x h x w frames, or
+	// an error when a size is not a multiple of the tubelet.
+	Grid(t, h, w int) ([3]int, error)
 	// Embed maps clips [B,T,H,W,3] to tokens [B,N,D], position embedding
-	// included, N = (T/t)(H/h)(W/w) in (time, row, column) order.
+	// included, N = T'H'W' in (time, row, column) order.
 	Embed(scope *model.Scope, clips *Node) *Node
-	// Encode runs the transformer blocks and the final norm on any subset
-	// of tokens [B,M,D] and returns [B,M,D].
+	// Encode runs the transformer blocks on any subset of tokens [B,M,D]
+	// and returns [B,M,D], without the final norm (videomae applies the
+	// encoder's final LayerNorm under the backbone's "norm" scope).
 	Encode(scope *model.Scope, tokens *Node, training bool) *Node
+}
+
+// Tubelet returns the patch (t,h,w) one token of bb covers for clips of
+// frames x size x size, or an error naming the sizes that do not divide.
+func Tubelet(bb TokenBackbone, frames, size int) ([3]int, error) {
+	g, err := bb.Grid(frames, size, size)
+	if err != nil {
+		return [3]int{}, err
+	}
+	return [3]int{frames / g[0], size / g[1], size / g[2]}, nil
 }
 
 // TubeMask draws VideoMAE's tube mask for a grid of nt x ns tokens (nt
@@ -109,17 +121,17 @@ func (m *videomae) Sampler() loader.Sampler {
 // message naming the fix (CheckBackbone reports it as an error first).
 func (m *videomae) Loss(bb models.Backbone) LossFn {
 	return func(scope *model.Scope, views, targets []*Node, training bool) (*Node, *Node) {
-		vit, ok := bb.(TokenBackbone)
-		if !ok || vit.Tubelet() != m.o.Tubelet {
-			panic(m.checkBackbone(bb))
+		if err := m.checkBackbone(bb); err != nil {
+			panic(err)
 		}
+		vit := bb.(TokenBackbone)
 		clip := views[0]
 		n := m.nt * m.ns
 		sel, masked := Selector(targets, n)
 		bscope := backboneScope(scope)
 		tokens := vit.Embed(bscope, clip) // [B,N,D]
 		visible := Einsum("bmn,bnd->bmd", ConvertDType(sel, tokens.DType()), tokens)
-		enc := vit.Encode(bscope, visible, training) // [B,M,D]
+		enc := models.LayerNorm(bscope.In("norm"), vit.Encode(bscope, visible, training), 1e-6) // [B,M,D]
 		pred := m.decode(headScope(scope, "videomae"), enc, sel, training)
 		target := PatchTargets(clip, m.o.Tubelet)
 		return MaskedMSE(pred, target, masked), nil
@@ -155,8 +167,12 @@ func (m *videomae) checkBackbone(bb models.Backbone) error {
 	if !ok {
 		return fmt.Errorf("pretext: videomae needs a ViT backbone (token access), %s is not one; choose a vit architecture", bb.Name())
 	}
-	if vit.Tubelet() != m.o.Tubelet {
-		return fmt.Errorf("pretext: videomae was set up for tubelet %v but %s uses %v", m.o.Tubelet, bb.Name(), vit.Tubelet())
+	tub, err := Tubelet(vit, m.o.Frames, m.o.Size)
+	if err != nil {
+		return fmt.Errorf("pretext: videomae: %v; choose --frames and --size that are multiples of the tubelet", err)
+	}
+	if tub != m.o.Tubelet {
+		return fmt.Errorf("pretext: videomae was set up for tubelet %v but %s uses %v", m.o.Tubelet, bb.Name(), tub)
 	}
 	return nil
 }
@@ -270,3 +286,6 @@ func selfAttention(scope *model.Scope, x *Node, heads int) *Node {
 }
 
 func init() { register("videomae", newVideoMAE) }
+
+// models.ViT is the backbone videomae is meant for.
+var _ TokenBackbone = (*models.ViT)(nil)

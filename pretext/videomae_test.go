@@ -1,6 +1,7 @@
 package pretext
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,18 +17,23 @@ type tinyViT struct{ dim int }
 
 func (v tinyViT) Name() string    { return "tiny-vit" }
 func (v tinyViT) FeatureDim() int { return v.dim }
-func (v tinyViT) Tubelet() [3]int { return [3]int{2, 4, 4} }
+func (v tinyViT) Grid(t, h, w int) ([3]int, error) {
+	if t%2 != 0 || h%4 != 0 || w%4 != 0 {
+		return [3]int{}, fmt.Errorf("clip %dx%dx%d is not a multiple of 2x4x4", t, h, w)
+	}
+	return [3]int{t / 2, h / 4, w / 4}, nil
+}
 func (v tinyViT) Embed(scope *model.Scope, clips *Node) *Node {
-	p := PatchTargets(clips, v.Tubelet()) // normalised patches are a fine input too
+	p := PatchTargets(clips, [3]int{2, 4, 4}) // normalised patches are a fine input too
 	x := linear(scope.In("patch"), p, v.dim)
 	pos := scope.WithInitializer(smallNormal).VariableWithShape("pos", x.Shape()).NodeValue(x.Graph())
 	return Add(x, Slice(pos, AxisRange(0, 1)))
 }
 func (v tinyViT) Encode(scope *model.Scope, tokens *Node, _ bool) *Node {
-	return layerNorm(scope.In("norm"), transformerBlock(scope.In("block"), tokens, 2))
+	return transformerBlock(scope.In("block"), tokens, 2)
 }
 func (v tinyViT) Features(scope *model.Scope, clips *Node, training bool) *Node {
-	return ReduceMean(v.Encode(scope, v.Embed(scope, clips), training), 1)
+	return layerNorm(scope.In("fc_norm"), ReduceMean(v.Encode(scope, v.Embed(scope, clips), training), 1))
 }
 
 func TestTubeMask(t *testing.T) {

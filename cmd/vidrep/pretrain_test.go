@@ -83,10 +83,14 @@ func epochLosses(t *testing.T, run string) []float64 {
 // the first three epochs to the last three.
 func TestPretrainEveryMethodThroughCLI(t *testing.T) {
 	data := pretrainData(t)
-	for _, method := range []string{"vcop", "speed", "arrow", "rotation", "simclr", "order", "odd-one-out", "byol", "moco", "vcop:1+rotation:0.5"} {
+	for _, method := range []string{"vcop", "speed", "arrow", "rotation", "simclr", "order", "odd-one-out", "byol", "moco", "vcop:1+rotation:0.5", "videomae"} {
 		t.Run(method, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
-			err := runCLI(t, "pretrain", "--data", data, "--method", method, "--arch", pretrainTinyArch, "--out", run,
+			arch := pretrainTinyArch
+			if method == "videomae" {
+				arch = "vit-micro"
+			}
+			err := runCLI(t, "pretrain", "--data", data, "--method", method, "--arch", arch, "--out", run,
 				"--epochs", "24", "--batch", "3", "--frames", "4", "--stride", "1", "--size", "16", "--lr", "1e-2",
 				"--workers", "1", "--quiet", "--backend", "go")
 			if err != nil {

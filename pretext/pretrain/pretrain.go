@@ -122,7 +122,9 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	popts := c.Pretext
 	popts.Frames, popts.Stride, popts.Size = c.Frames, c.Stride, c.Size
 	if vit, ok := bb.(pretext.TokenBackbone); ok && popts.Tubelet == [3]int{} {
-		popts.Tubelet = vit.Tubelet()
+		if popts.Tubelet, err = pretext.Tubelet(vit, c.Frames, c.Size); err != nil {
+			return nil, cli.Usagef("pretrain: %v; choose --frames and --size that are multiples of the tubelet", err)
+		}
 	}
 	method, err := pretext.New(c.Method, popts)
 	if err != nil {
