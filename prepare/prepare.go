@@ -328,6 +328,11 @@ func (j *job) encode(ctx context.Context, src string, st os.FileInfo) (Entry, er
 	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
 		return Entry{}, fmt.Errorf("cannot create the cache directory: %v", err)
 	}
+	// An old entry (its source changed) stops counting as done before its
+	// video is replaced, so no kill can pair the old sidecar with a new video.
+	if err := os.Remove(base + ".json"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Entry{}, fmt.Errorf("cannot replace the old cache entry: %v", err)
+	}
 	removeStale(base)
 	tmp := base + ".mp4" + tmpMark + strconv.Itoa(os.Getpid())
 	defer os.Remove(tmp)

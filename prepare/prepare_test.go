@@ -268,3 +268,23 @@ func readsBack(t *testing.T, root string) map[string]Entry {
 	}
 	return idx
 }
+
+// A source that changed after it was cached is cached again.
+func TestChangedSourceIsRedone(t *testing.T) {
+	testvideo.FFmpeg(t)
+	root := t.TempDir()
+	p := filepath.Join(root, "c", "v.mp4")
+	testvideo.Make(t, p, testvideo.Options{Frames: 5})
+	opt := Options{Root: root, Paths: []string{"c/v.mp4"}, Progress: io.Discard}
+	if sum, err := Run(context.Background(), opt); err != nil || sum.OK != 1 {
+		t.Fatalf("first run %+v %v", sum, err)
+	}
+	testvideo.Make(t, p, testvideo.Options{Frames: 9})
+	sum, err := Run(context.Background(), opt)
+	if err != nil || sum.OK != 1 || sum.Skipped != 0 {
+		t.Fatalf("run after the source changed: %+v %v, want it cached again", sum, err)
+	}
+	if e, ok := Lookup(root, "c/v.mp4"); !ok || e.Frames != 9 {
+		t.Fatalf("entry %+v (found %v), want the new 9 frames", e, ok)
+	}
+}
