@@ -6,8 +6,9 @@ import (
 
 // DemoCmd implements "vidrep demo": the main job on the embedded default.
 type DemoCmd struct {
-	Out   string `help:"Directory for the benchmark, the runs and the report (run again on it to resume)." default:"demo-out" type:"path"`
-	Seeds int    `help:"Seeds per cell (0: the demo's default, 3)." default:"0"`
+	Out     string `help:"Directory for the benchmark, the runs and the report (run again on it to resume)." default:"demo-out" type:"path"`
+	Seeds   int    `help:"Seeds per cell (0: the demo's default, 3)." default:"0"`
+	Prepare bool   `help:"Also run the prepare pass (cache and quarantine) over the generated videos."`
 	RuntimeFlags
 }
 
@@ -23,7 +24,7 @@ func (c *DemoCmd) Run() error {
 	ctx, stop := signalContext()
 	defer stop()
 	d := experiment.DefaultDemo(c.Out)
-	d.Version = version
+	d.Version, d.Prepare = version, c.Prepare
 	if c.Seeds > 0 {
 		d.Experiment.Seeds = c.Seeds
 	}
