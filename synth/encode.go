@@ -39,7 +39,7 @@ func outputArgs(c Config, file string) []string {
 	if c.Codec == "mpeg4" {
 		args = append(args, "-c:v", "mpeg4", "-vtag", "XVID", "-q:v", "2", "-f", "avi")
 	} else {
-		args = append(args, "-c:v", "libx264", "-preset", "medium", "-crf", "16", "-keyint_min", "8",
+		args = append(args, "-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-keyint_min", "8",
 			"-sc_threshold", "0", "-x264-params", "threads=1:sliced-threads=0", "-f", "mp4")
 	}
 	return append(args, file)

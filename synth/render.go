@@ -101,6 +101,13 @@ func place(o *object, s objState) placed {
 	return placed{obj: o, x: s.x, y: s.y, size: s.size, cos: math.Cos(s.theta), sin: math.Sin(s.theta), r2: r * r}
 }
 
+// near reports whether the object may cover some point within reach of (x, y).
+func (p *placed) near(x, y, reach float64) bool {
+	dx, dy := wrapHalf(x-p.x), wrapHalf(y-p.y)
+	r := math.Sqrt(p.r2) + reach
+	return dx*dx+dy*dy <= r*r
+}
+
 // colorAt returns the placed object's colour at world point (wx, wy) on the torus.
 func (p *placed) colorAt(wx, wy float64) (rgb, bool) {
 	dx, dy := wrapHalf(wx-p.x), wrapHalf(wy-p.y)
@@ -147,13 +154,27 @@ func (c *clip) renderFrame(t int, out []uint8) {
 	}
 	inv := 1 / float64(res)
 	shx, shy := int(math.Round(c.shake[t][0]*float64(res))), int(math.Round(c.shake[t][1]*float64(res)))
+	halfDiag := 0.7072 * float64(ss) * inv
+	near := make([]placed, 0, len(objs))
 	for i := 0; i < c.size; i++ {
 		for j := 0; j < c.size; j++ {
+			// Only objects (and the occluder) within reach of the pixel are tested per sample.
+			cx, cy := (float64(j*ss+shx)+float64(ss)/2)*inv, (float64(i*ss+shy)+float64(ss)/2)*inv
+			near = near[:0]
+			for _, p := range objs {
+				if p.near(cx, cy, halfDiag) {
+					near = append(near, p)
+				}
+			}
+			occ := c.occ
+			if occ != nil && math.Abs(occ.nx*(cx-0.5)+occ.ny*(cy-0.5)-occ.offset) > occ.halfWidth+halfDiag {
+				occ = nil
+			}
 			var acc rgb
 			for sy := 0; sy < ss; sy++ {
 				for sx := 0; sx < ss; sx++ {
 					gx, gy := j*ss+sx+shx, i*ss+sy+shy
-					col := c.sample(objs, (float64(gx)+0.5)*inv, (float64(gy)+0.5)*inv, gx, gy)
+					col := c.sample(near, occ, (float64(gx)+0.5)*inv, (float64(gy)+0.5)*inv, gx, gy)
 					acc[0], acc[1], acc[2] = acc[0]+col[0], acc[1]+col[1], acc[2]+col[2]
 				}
 			}
@@ -166,10 +187,10 @@ func (c *clip) renderFrame(t int, out []uint8) {
 }
 
 // sample returns the scene colour at world point (wx, wy), which is
-// background grid cell (gx, gy): occluder in front, then objects (last on
-// top), then background.
-func (c *clip) sample(objs []placed, wx, wy float64, gx, gy int) rgb {
-	if o := c.occ; o != nil && math.Abs(o.nx*(wx-0.5)+o.ny*(wy-0.5)-o.offset) <= o.halfWidth {
+// background grid cell (gx, gy): occluder (nil when out of reach) in front,
+// then objects (last on top), then background.
+func (c *clip) sample(objs []placed, o *occluder, wx, wy float64, gx, gy int) rgb {
+	if o != nil && math.Abs(o.nx*(wx-0.5)+o.ny*(wy-0.5)-o.offset) <= o.halfWidth {
 		return o.col
 	}
 	for k := len(objs) - 1; k >= 0; k-- {
