@@ -10,7 +10,7 @@ APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-
 DEMO_OUT ?= demo-out
 TEST_TIMEOUT ?= 30m
 
-.PHONY: setup build build-gpu test demo bench clean
+.PHONY: setup setup-browser build build-gpu test demo bench clean
 
 # setup installs the apt packages when any is missing (idempotent) and the Go modules.
 setup:
@@ -27,7 +27,15 @@ build: setup
 build-gpu:
 	$(GO) build -tags noav -ldflags "$(LDFLAGS)" -o bin/vidrep-noav ./cmd/vidrep
 
-test: setup
+# setup-browser installs Debian's chromium when it is missing (idempotent): the
+# tests open report.html in it headless, and fail under CI without it.
+setup-browser:
+	@if ! command -v chromium >/dev/null; then \
+		echo "setup-browser: installing chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test: setup setup-browser
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
