@@ -39,13 +39,10 @@ type Data interface {
 	Epoch(epoch, skip int) (Batches, error)
 }
 
-// Batches iterates over the batches of one epoch.
-type Batches interface {
-	// Next returns the next batch, or io.EOF at the end of the epoch.
-	Next() (*loader.Batch, error)
-	// Close releases the iterator's resources.
-	Close() error
-}
+// Batches iterates over the batches of one epoch: Next returns io.EOF at
+// the end. It is the loader's own iterator type, so a *loader.Loader is a
+// Data as it is.
+type Batches = loader.Batches
 
 // Config holds every setting of a training run; it is written to config.json.
 // Zero values take the defaults documented on each field.
