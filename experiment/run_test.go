@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vidrep/vidrep/evaluate"
+	"github.com/vidrep/vidrep/internal/browsercheck"
 	"github.com/vidrep/vidrep/synth"
 )
 
@@ -92,6 +93,12 @@ func TestRunResumes(t *testing.T) {
 	if !strings.Contains(Headline(res2), "arrow") {
 		t.Errorf("headline lacks the arrow row:\n%s", Headline(res2))
 	}
+	// In a subtest, so that a missing browser skips only this check.
+	t.Run("report.html in headless Chromium", func(t *testing.T) {
+		if p := browsercheck.Check(t, filepath.Join(out, "report.html")); len(p.Images) == 0 {
+			t.Error("report.html shows no plot in the browser")
+		}
+	})
 }
 
 func modTimes(t *testing.T, paths ...string) []time.Time {

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/vidrep/vidrep/internal/browsercheck"
@@ -35,11 +33,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	d.Image("label_efficiency.png", "label efficiency", curve)
 	d.Image("confusion.png", "confusion matrix", conf)
 	d.Pre("backend: go")
-	dir := t.TempDir()
-	if keep := os.Getenv("VIDREP_KEEP_SCREENSHOTS"); keep != "" {
-		dir = filepath.Join(keep, "report")
-	}
-	_, htmlPath, err := d.Write(dir, "report")
+	_, htmlPath, err := d.Write(t.TempDir(), "report")
 	if err != nil {
 		t.Fatal(err)
 	}

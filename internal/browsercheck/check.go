@@ -103,11 +103,24 @@ func Available() bool {
 	return err == nil
 }
 
+// KeepEnv names the environment variable that, when set to a folder, makes
+// Check write its screenshots there (named after the test) instead of beside
+// the HTML file, to keep the ones that tests write in temporary folders.
+const KeepEnv = "VIDREP_KEEP_SCREENSHOTS"
+
+// writeFile writes data to path, creating its folder.
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
 // Check loads htmlPath in headless Chromium and fails t on every problem
 // that Problems finds. It writes the page screenshot beside the HTML file as
-// NAME.screenshot.png, for a person to look at. Without a browser it skips
-// t, except when the environment sets CI: then it fails, so that CI cannot
-// pass without looking at the page.
+// NAME.screenshot.png (or under $VIDREP_KEEP_SCREENSHOTS), for a person to
+// look at. Without a browser it skips t, except when the environment sets
+// CI: then it fails, so that CI cannot pass without looking at the page.
 func Check(t testing.TB, htmlPath string) *Page {
 	t.Helper()
 	if _, err := Find(); err != nil {
@@ -124,7 +137,10 @@ func Check(t testing.TB, htmlPath string) *Page {
 		t.Fatalf("headless browser: %v", err)
 	}
 	shot := strings.TrimSuffix(htmlPath, filepath.Ext(htmlPath)) + ".screenshot.png"
-	if err := os.WriteFile(shot, p.Screenshot, 0o644); err != nil {
+	if keep := os.Getenv(KeepEnv); keep != "" {
+		shot = filepath.Join(keep, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+".png")
+	}
+	if err := writeFile(shot, p.Screenshot); err != nil {
 		t.Errorf("writing the screenshot: %v", err)
 	}
 	t.Logf("%s: %d images, %d console messages, %dx%d page, screenshot %s (%.1fs)",
