@@ -60,7 +60,7 @@ type browser struct {
 	profile string
 	stderr  *tailBuffer
 	toSend  *os.File
-	waited  chan error
+	exited  chan struct{} // closed once the process has exited and its stderr is copied
 }
 
 // launch starts Chromium with the DevTools protocol on fds 3 (commands in)
@@ -78,7 +78,7 @@ func launch(bin string) (*browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &browser{profile: profile, stderr: &tailBuffer{max: 8 << 10}, toSend: cmdW, waited: make(chan error, 1)}
+	b := &browser{profile: profile, stderr: &tailBuffer{max: 8 << 10}, toSend: cmdW, exited: make(chan struct{})}
 	b.cmd = exec.Command(bin, flags(profile)...)
 	b.cmd.ExtraFiles = []*os.File{cmdR, outW}
 	b.cmd.Stderr = b.stderr
@@ -92,7 +92,7 @@ func launch(bin string) (*browser, error) {
 		os.RemoveAll(profile)
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	go func() { b.waited <- b.cmd.Wait(); outR.Close() }()
+	go func() { _ = b.cmd.Wait(); outR.Close(); close(b.exited) }()
 	b.conn = newConn(cmdW, outR)
 	return b, nil
 }
@@ -104,18 +104,22 @@ func (b *browser) close() {
 	defer cancel()
 	_ = b.conn.call(ctx, "", "Browser.close", nil, nil)
 	select {
-	case <-b.waited:
+	case <-b.exited:
 	case <-time.After(5 * time.Second):
 		_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
-		<-b.waited
+		<-b.exited
 	}
 	b.toSend.Close()
 	os.RemoveAll(b.profile)
 }
 
 // fail wraps err with the tail of the browser's stderr, which says why a
-// launch failed.
+// launch failed (waiting a moment for a dying browser's last words).
 func (b *browser) fail(err error) error {
+	select {
+	case <-b.exited:
+	case <-time.After(time.Second):
+	}
 	if tail := bytes.TrimSpace(b.stderr.Bytes()); len(tail) > 0 {
 		return fmt.Errorf("%w\nbrowser stderr (tail):\n%s", err, tail)
 	}

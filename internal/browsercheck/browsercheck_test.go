@@ -109,3 +109,19 @@ func TestLoadFindsProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestReportFile checks the page named by $VIDREP_REPORT_HTML, such as
+// demo-out/report.html after `make demo`; scripts/check-report-html.sh runs
+// it. Without the variable there is nothing to check and it skips.
+func TestReportFile(t *testing.T) {
+	path := os.Getenv("VIDREP_REPORT_HTML")
+	if path == "" {
+		t.Skip("set VIDREP_REPORT_HTML to a report.html to check it")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("VIDREP_REPORT_HTML: %v", err)
+	}
+	if p := Check(t, path); len(p.Images) == 0 {
+		t.Errorf("%s shows no plot", path)
+	}
+}
