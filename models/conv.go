@@ -200,7 +200,7 @@ func firstElement(x *Node) *Node {
 // matmulConv is one convolution computed through matmul, keeping what its
 // weight gradient needs.
 //
-// With kT > 1 and stride 1 in time it uses the "temporal taps on the
+// With kT > 1, stride 1 in time and enough output frames it uses the "temporal taps on the
 // output side" scheme: im2col over (H,W) only, on every padded frame,
 // col [B,Tp,Ho,Wo,kH*kW*Cin]; one matmul with the kernel arranged
 // [kH*kW*Cin, kT*Cout] gives Z [B,Tp,Ho,Wo,kT,Cout]; y[t] = sum over dt of
@@ -219,7 +219,10 @@ func newMatmulConv(x, kernel *Node, stride, padLo, padHi [3]int) *matmulConv {
 	kd := kernel.Shape().Dimensions
 	kt, cin, cout := kd[0], kd[3], kd[4]
 	khw := kd[1] * kd[2]
-	c := &matmulConv{kernelDims: kd, timeTaps: kt > 1 && stride[0] == 1}
+	// The temporal scheme computes Tp = To+kT-1 frames of matmul rows for
+	// To output frames; it pays while that is at most 1.5x (To >= 2(kT-1)).
+	to := (x.Shape().Dimensions[1]+padLo[0]+padHi[0]-kt)/stride[0] + 1
+	c := &matmulConv{kernelDims: kd, timeTaps: kt > 1 && stride[0] == 1 && to >= 2*(kt-1)}
 	if !c.timeTaps {
 		col := im2col(x, [3]int{kd[0], kd[1], kd[2]}, stride, padLo, padHi)
 		cd := col.Shape().Dimensions
@@ -233,7 +236,6 @@ func newMatmulConv(x, kernel *Node, stride, padLo, padHi [3]int) *matmulConv {
 	c.col2 = Reshape(col, -1, khw*cin)
 	wcat := Reshape(TransposeAllAxes(kernel, 1, 2, 3, 0, 4), khw*cin, kt*cout)
 	z := Reshape(Dot(c.col2, wcat).Product(), cd[0], cd[1], cd[2], cd[3], kt, cout)
-	to := cd[1] - kt + 1
 	var y *Node
 	for dt := 0; dt < kt; dt++ {
 		part := Slice(z, AxisRange(), AxisRange(dt, dt+to), AxisRange(), AxisRange(), AxisElem(dt))
