@@ -41,7 +41,7 @@ func (avOpener) Open(path string) (Video, error) {
 	} else if st.Size() == 0 {
 		return nil, fmt.Errorf("open video %s: the file is empty (0 bytes)", path)
 	}
-	v := &avVideo{path: path, next: -1}
+	v := &avVideo{path: path, next: -1, await: -1}
 	if err := v.open(); err != nil {
 		v.Close()
 		return nil, fmt.Errorf("open video %s: %w", path, err)
@@ -68,10 +68,29 @@ type avVideo struct {
 	swsKey [5]int                       // srcW, srcH, srcFmt, dstW, dstH of the scalers
 
 	pts  []int64 // presentation timestamps in stream time base; frame i shows at pts[i]
-	keys []int   // indices of keyframes, ascending
+	keys []int   // indices of keyframes usable as seek points, ascending
+
+	// counted is set when packets lack presentation timestamps (AVI: decode
+	// timestamps only), so a decoded frame's timestamp does not say which
+	// frame it is. Frames are then identified by counting the decoder's
+	// output from a keyframe whose index is known, as the ffmpeg CLI numbers
+	// them: the file start, or a keyframe seen while counting.
+	counted  bool
+	anchors  map[int]anchor   // counted: the keyframes in keys, by frame index
+	unplaced map[int64]anchor // counted: keyframes not yet seen decoded, by tag
+	await    int64            // counted: tag of the keyframe a seek must output first; -1 when none
+	skipped  int              // counted: frames output after a seek before the awaited keyframe
 
 	next    int  // index of the next frame the decoder will output; -1 when unknown
 	drained bool // the demuxer is exhausted and the decoder was sent the flush packet
+}
+
+// anchor is a keyframe packet of a counted stream: the timestamp to seek to
+// and the tag its decoded frame carries (the packet's byte position, put in
+// the packet's pts before decoding; the decoder passes pts through its
+// reordering unchanged).
+type anchor struct {
+	ts, tag int64
 }
 
 // open fills v from its file; on error the caller closes v.
@@ -147,44 +166,72 @@ func (v *avVideo) useStream(s *astiav.Stream) error {
 	return nil
 }
 
+// indexEntry is one packet seen by the index pass.
+type indexEntry struct {
+	ts  int64 // pts, else dts, else the packet's order
+	key bool
+	a   anchor // seek timestamp (dts) and tag, for counted streams
+}
+
 // index reads every packet of the stream (no decoding) and records the
-// presentation timestamps and keyframes.
+// presentation timestamps and keyframes. When some packet has no pts (AVI),
+// the sorted decode timestamps still give one slot per frame, but which
+// frame a keyframe shows is only known once it has been decoded in order,
+// so the stream is marked counted (see avVideo.counted).
 func (v *avVideo) index() error {
-	type entry struct {
-		ts  int64
-		key bool
-	}
-	var es []entry
+	var es []indexEntry
 	order := int64(0)
 	for v.fc.ReadFrame(v.pkt) == nil {
-		p := v.pkt
-		if p.StreamIndex() == v.sidx && !p.Flags().Has(astiav.PacketFlagDiscard) && p.Size() > 0 {
-			ts := p.Pts()
-			if ts == astiav.NoPtsValue {
-				ts = p.Dts()
+		if p := v.pkt; v.usable(p) {
+			e := indexEntry{ts: p.Pts(), key: p.Flags().Has(astiav.PacketFlagKey), a: anchor{ts: p.Dts(), tag: p.Pos()}}
+			if e.ts == astiav.NoPtsValue {
+				v.counted = true
+				e.ts = p.Dts()
 			}
-			if ts == astiav.NoPtsValue {
-				ts = order // no timestamps at all: fall back to packet order
+			if e.ts == astiav.NoPtsValue {
+				e.ts = order // no timestamps at all: fall back to packet order
 			}
-			es = append(es, entry{ts, p.Flags().Has(astiav.PacketFlagKey)})
+			es = append(es, e)
 			order++
 		}
-		p.Unref()
+		v.pkt.Unref()
 	}
 	if len(es) == 0 {
 		return errors.New("the video stream has no frames")
+	}
+	if v.counted {
+		v.indexCounted(es)
 	}
 	sort.SliceStable(es, func(i, j int) bool { return es[i].ts < es[j].ts })
 	for i, e := range es {
 		if i > 0 && e.ts == es[i-1].ts {
 			continue // duplicate timestamp: one presentation slot
 		}
-		if e.key {
+		if e.key && !v.counted {
 			v.keys = append(v.keys, len(v.pts))
 		}
 		v.pts = append(v.pts, e.ts)
 	}
 	return nil
+}
+
+// usable says whether packet p is a frame of the chosen stream: the index
+// pass counts exactly the packets the decoder is sent.
+func (v *avVideo) usable(p *astiav.Packet) bool {
+	return p.StreamIndex() == v.sidx && !p.Flags().Has(astiav.PacketFlagDiscard) && p.Size() > 0
+}
+
+// indexCounted records the keyframes of a counted stream that can become
+// seek points: those with a decode timestamp and a byte position. None is
+// placed yet (keys stays empty, so reads start at the file start).
+func (v *avVideo) indexCounted(es []indexEntry) {
+	v.anchors = map[int]anchor{}
+	v.unplaced = map[int64]anchor{}
+	for _, e := range es {
+		if e.key && e.a.ts != astiav.NoPtsValue && e.a.tag >= 0 {
+			v.unplaced[e.a.tag] = e.a
+		}
+	}
 }
 
 // probeInfo derives Info from the stream and the frame index.
@@ -274,9 +321,59 @@ func (v *avVideo) keyBefore(i int) int {
 	return v.keys[k]
 }
 
-// frameIndex maps a decoded frame to its index through its timestamp; a
-// frame without one follows the previous frame.
-func (v *avVideo) frameIndex(f *astiav.Frame) int {
+// frameIndex maps a decoded frame to its index; keep is false for a frame
+// to drop (a leading frame output before the keyframe a seek went to).
+func (v *avVideo) frameIndex(f *astiav.Frame) (idx int, keep bool) {
+	if v.counted {
+		return v.countedIndex(f)
+	}
+	return v.tsIndex(f), true
+}
+
+// countedIndex numbers the frames of a counted stream: after a seek the
+// decoder must first output the keyframe sought to (earlier frames are
+// leading frames of an open GOP and are dropped), then frames follow one
+// another. A keyframe met on the way gets its index and becomes a seek
+// point. When the awaited keyframe does not come, the seek point is
+// forgotten and the index past the last frame is returned, which makes
+// decodeInto retry from an earlier one.
+func (v *avVideo) countedIndex(f *astiav.Frame) (int, bool) {
+	tag := f.Pts()
+	if v.await >= 0 && tag != v.await {
+		if v.skipped++; v.skipped > maxLeading {
+			return v.loseAnchor(), true
+		}
+		return 0, false
+	}
+	v.await = -1
+	idx := max(v.next, 0)
+	if a, ok := v.unplaced[tag]; ok && (f.KeyFrame() || f.PictureType() == astiav.PictureTypeI) {
+		delete(v.unplaced, tag)
+		v.anchors[idx] = a
+		k, _ := slices.BinarySearch(v.keys, idx)
+		v.keys = slices.Insert(v.keys, k, idx)
+	}
+	return idx, true
+}
+
+// loseAnchor forgets the seek point whose keyframe a seek awaited in vain
+// and returns an index past the last frame.
+func (v *avVideo) loseAnchor() int {
+	for i, a := range v.anchors {
+		if a.tag == v.await {
+			delete(v.anchors, i)
+			if k, ok := slices.BinarySearch(v.keys, i); ok {
+				v.keys = slices.Delete(v.keys, k, k+1)
+			}
+		}
+	}
+	v.await = -1
+	return len(v.pts)
+}
+
+// tsIndex maps a decoded frame to its index through its timestamp; a frame
+// without one follows the previous frame.
+func (v *avVideo) tsIndex(f *astiav.Frame) int {
 	ts := f.Pts()
 	if ts == astiav.NoPtsValue {
 		ts = f.PktDts()

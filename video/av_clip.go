@@ -13,6 +13,10 @@ import (
 // the rest of the file is treated as unreadable.
 const maxBadPackets = 64
 
+// maxLeading is how many frames a decoder may output after a seek before the
+// keyframe sought to (leading frames of an open GOP) in a counted stream.
+const maxLeading = 16
+
 // ReadClip decodes frames req.Start, req.Start+req.Stride, ... scaled to
 // req.ShortSide (bilinear with full chroma interpolation: the pixels of the
 // ffmpeg CLI with -sws_flags bilinear+full_chroma_int). Frames past the end are left out (a short clip, no error);
@@ -113,8 +117,13 @@ func (v *avVideo) position(target int) (int, error) {
 func (v *avVideo) seekFrom(key int) (int, error) {
 	key = max(key, 0)
 	v.next = -1
+	ts := v.pts[key]
+	a, isAnchor := v.anchors[key]
+	if isAnchor {
+		ts = a.ts // a counted stream seeks by decode timestamp
+	}
 	flags := astiav.NewSeekFlags(astiav.SeekFlagBackward)
-	if err := v.fc.SeekFrame(v.sidx, v.pts[key], flags); err != nil {
+	if err := v.fc.SeekFrame(v.sidx, ts, flags); err != nil {
 		// Some demuxers cannot seek by timestamp; the byte seek to 0 always works.
 		if key != 0 || v.fc.SeekFrame(v.sidx, 0, astiav.NewSeekFlags(astiav.SeekFlagByte, astiav.SeekFlagBackward)) != nil {
 			return 0, fmt.Errorf("cannot seek to frame %d (%v)", key, err)
@@ -123,9 +132,13 @@ func (v *avVideo) seekFrom(key int) (int, error) {
 	if err := v.newDecoder(); err != nil {
 		return 0, err
 	}
+	v.await = -1
 	if key == 0 {
 		v.next = 0
 		return -1, nil
+	}
+	if isAnchor {
+		v.next, v.await, v.skipped = key, a.tag, 0
 	}
 	return key, nil
 }
@@ -138,12 +151,18 @@ func (v *avVideo) nextFrame() (idx int, ok bool) {
 		v.frame.Unref()
 		err := v.cc.ReceiveFrame(v.frame)
 		if err == nil {
-			idx = v.frameIndex(v.frame)
+			idx, keep := v.frameIndex(v.frame)
+			if !keep {
+				continue
+			}
 			v.next = idx + 1
 			return idx, true
 		}
 		if !errors.Is(err, astiav.ErrEagain) || v.drained {
 			v.drained = true
+			if v.await >= 0 { // the stream ended before the keyframe sought to
+				return v.loseAnchor(), true
+			}
 			return 0, false
 		}
 		if v.fc.ReadFrame(v.pkt) != nil {
@@ -152,9 +171,12 @@ func (v *avVideo) nextFrame() (idx int, ok bool) {
 			_ = v.cc.SendPacket(nil)
 			continue
 		}
-		if v.pkt.StreamIndex() != v.sidx {
-			v.pkt.Unref()
+		if v.pkt.StreamIndex() != v.sidx || v.pkt.Size() == 0 {
+			v.pkt.Unref() // an empty packet would put the decoder in draining mode
 			continue
+		}
+		if v.counted {
+			v.pkt.SetPts(v.pkt.Pos()) // the tag that identifies keyframes (see anchor)
 		}
 		err = v.cc.SendPacket(v.pkt)
 		v.pkt.Unref()

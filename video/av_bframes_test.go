@@ -1,0 +1,100 @@
+//go:build !noav
+
+package video
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vidrep/vidrep/internal/testvideo"
+)
+
+// hasEncoder says whether the ffmpeg CLI has the named encoder.
+func hasEncoder(t *testing.T, name string) bool {
+	t.Helper()
+	out, err := exec.Command(testvideo.FFmpeg(t), "-hide_banner", "-encoders").Output()
+	return err == nil && strings.Contains(string(out), " "+name+" ")
+}
+
+// wantFrames is how many frames req gets from a video of n frames.
+func wantFrames(n int, req ClipRequest) int {
+	return max(0, min(req.Frames, (n-req.Start+req.Stride-1)/req.Stride))
+}
+
+// TestReadClipBFrames reads files whose frames are stored out of display
+// order (B-frames) from containers with and without presentation timestamps:
+// AVI packets carry only a decode timestamp, so frames are identified by
+// counting the decoder's output. One Video serves every request in order:
+// forward reads, backward seeks across keyframes and reads to the end.
+func TestReadClipBFrames(t *testing.T) {
+	testvideo.FFmpeg(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.mp4")
+	testvideo.Make(t, src, testvideo.Options{Frames: 40, Width: 64, Height: 48, Codec: "h264", GOP: 1})
+	files := []struct {
+		name    string
+		encoder string   // needed ffmpeg encoder
+		args    []string // encoder arguments, the input being src
+	}{
+		{"h264.avi", "libx264", []string{"-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-g", "8", "-bf", "3"}},
+		{"h264-bframe-keys.avi", "libx264", []string{"-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-g", "5", "-bf", "3", "-x264-params", "open-gop=1"}},
+		{"xvid.avi", "mpeg4", []string{"-c:v", "mpeg4", "-vtag", "xvid", "-q:v", "2", "-bf", "2", "-g", "9"}},
+		{"xvid-packed.avi", "libxvid", []string{"-c:v", "libxvid", "-q:v", "2", "-bf", "2", "-g", "9"}},
+		{"h264.mkv", "libx264", []string{"-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-g", "8", "-bf", "3"}},
+		{"vp9.webm", "libvpx-vp9", []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-crf", "10", "-b:v", "0", "-g", "8"}},
+	}
+	reqs := []ClipRequest{
+		{Start: 0, Frames: 6, Stride: 1, ShortSide: 32},   // from the start, across the reorder delay
+		{Start: 20, Frames: 5, Stride: 2, ShortSide: 32},  // forward seek
+		{Start: 3, Frames: 4, Stride: 3, ShortSide: 32},   // backward seek
+		{Start: 30, Frames: 20, Stride: 1, ShortSide: 32}, // to the end (short clip)
+		{Start: 13, Frames: 3, Stride: 1, ShortSide: 32},  // backward seek into the middle
+		{Start: 35, Frames: 5, Stride: 1, ShortSide: 0},   // the last frames at full size
+		{Start: 1, Frames: 2, Stride: 9, ShortSide: 0},
+	}
+	for _, f := range files {
+		t.Run(f.name, func(t *testing.T) {
+			if !hasEncoder(t, f.encoder) {
+				t.Skipf("the ffmpeg CLI has no %s encoder", f.encoder)
+			}
+			path := filepath.Join(dir, f.name)
+			testvideo.Run(t, append(append([]string{"-i", src}, f.args...), "-pix_fmt", "yuv420p", path)...)
+			v, err := NewOpener().Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			refs := map[int][][]byte{}
+			for _, req := range reqs {
+				w, h := ScaledSize(64, 48, req.ShortSide)
+				if refs[w] == nil {
+					refs[w], _, _ = testvideo.DecodeRGB(t, path, w, h, refFlags)
+				}
+				ref := refs[w]
+				if n := v.Info().Frames; n != len(ref) {
+					t.Fatalf("Info().Frames = %d, the ffmpeg CLI decodes %d", n, len(ref))
+				}
+				clip, err := v.ReadClip(req)
+				if err != nil {
+					t.Fatalf("%+v: %v", req, err)
+				}
+				checkClip(t, clip, ref, req, wantFrames(len(ref), req))
+			}
+			// A fresh Video whose first read lies past several keyframes.
+			first := ClipRequest{Start: 33, Frames: 4, Stride: 2, ShortSide: 32}
+			fresh, err := NewOpener().Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fresh.Close()
+			clip, err := fresh.ReadClip(first)
+			if err != nil {
+				t.Fatalf("%+v: %v", first, err)
+			}
+			w, _ := ScaledSize(64, 48, first.ShortSide)
+			checkClip(t, clip, refs[w], first, wantFrames(len(refs[w]), first))
+		})
+	}
+}
