@@ -193,3 +193,48 @@ func TestPretrainUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPretrainResume: a second run into the same directory needs --resume,
+// and resuming an interrupted run finishes it with the backbone file written.
+func TestPretrainResume(t *testing.T) {
+	cfg, watch := baseConfig(t, "arrow")
+	ctx, cancel := context.WithCancel(context.Background())
+	inner := cfg.Sampler
+	cfg.Sampler = func(s loader.Sampler) loader.Sampler {
+		s = inner(s)
+		return samplerHook(func(r loader.VideoReader, label int, rng *rand.Rand) (loader.Example, error) {
+			if len(watch.labels) >= 4 {
+				cancel() // interrupt after the first batches
+			}
+			return s.Sample(r, label, rng)
+		})
+	}
+	_, err := Run(ctx, cfg)
+	if err == nil {
+		t.Fatal("a cancelled run reported success")
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, train.CheckpointFile)); err != nil {
+		t.Fatalf("the interrupted run left no checkpoint: %v", err)
+	}
+	cfg.Sampler = nil
+	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("rerun without resume: %v, want an error naming --resume", err)
+	}
+	cfg.Resume = true
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Steps != 6 || !sum.Resumed {
+		t.Errorf("resumed summary %+v: want 6 steps, resumed", sum)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, BackboneFile)); err != nil {
+		t.Errorf("no backbone file after the resumed run: %v", err)
+	}
+}
+
+type samplerHook func(r loader.VideoReader, label int, rng *rand.Rand) (loader.Example, error)
+
+func (f samplerHook) Sample(r loader.VideoReader, label int, rng *rand.Rand) (loader.Example, error) {
+	return f(r, label, rng)
+}
