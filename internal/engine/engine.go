@@ -33,14 +33,15 @@ func Resolve(flag string) string {
 	return DefaultConfig
 }
 
-// Validate checks a backend configuration string ("go", "xla" or
-// "xla:<plugin>") and returns a one-line error naming the fix otherwise.
+// Validate checks a backend configuration string ("go", "go:<options>",
+// "xla" or "xla:<plugin>") and returns a one-line error naming the fix otherwise.
 func Validate(config string) error {
 	name, plugin, hasPlugin := strings.Cut(config, ":")
 	switch name {
 	case "go":
-		if hasPlugin && plugin != "" {
-			return fmt.Errorf("backend %q: the go backend takes no plugin; use --backend go", config)
+		// "go:parallelism=2,ops_sequential" passes options to the Go backend.
+		if hasPlugin && plugin == "" {
+			return fmt.Errorf("backend %q: give Go backend options after the colon (e.g. go:parallelism=2) or use --backend go", config)
 		}
 		return nil
 	case "xla":
