@@ -3,6 +3,16 @@
 // constructors.
 //
 // Tensors are channels-last: clips enter as [B,T,H,W,3] float32.
+//
+// Variable naming: a variable's path in the model.Store is its PyTorch
+// state-dict key with "." replaced by "/" and a leading "/" (torchvision's
+// layer1.0.conv1.0.weight is /layer1/0/conv1/0/weight under the backbone's
+// scope), batch-norm running statistics included. Layouts differ from
+// torch's only for convolution kernels, stored [kT,kH,kW,Cin,Cout] (torch:
+// [Cout,Cin,kT,kH,kW]); Linear weights keep torch's [out,in].
+//
+// On the pure-Go backend, Conv3D runs through matmul with hand-written
+// gradients (see conv.go); elsewhere it is the backend's own convolution.
 package models
 
 import (

@@ -24,10 +24,14 @@ import (
 // in torch's [out,in] layout) and fc_norm. VideoMAE's separate q_bias/v_bias
 // are folded into qkv/bias here.
 type ViT struct {
-	name              string
+	name string
+	// Dim is the token width, Depth the number of blocks, Heads the
+	// attention heads per block.
 	Dim, Depth, Heads int
-	MLPRatio          float64
-	Tubelet           [3]int
+	// MLPRatio is the MLP hidden width over Dim (4).
+	MLPRatio float64
+	// Tubelet is the patch size (T,H,W).
+	Tubelet [3]int
 }
 
 // vitConfig registers one ViT size.
