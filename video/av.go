@@ -36,12 +36,13 @@ func NewOpener() Opener { return avOpener{} }
 // of CPU for a prepare cache entry; long original files are best prepared.
 // The single-threaded decoder is created by the first ReadClip.
 func (avOpener) Open(path string) (Video, error) {
-	if st, err := os.Stat(path); err != nil {
+	st, err := os.Stat(path)
+	if err != nil {
 		return nil, fmt.Errorf("open video %s: %w", path, err)
 	} else if st.Size() == 0 {
 		return nil, fmt.Errorf("open video %s: the file is empty (0 bytes)", path)
 	}
-	v := &avVideo{path: path, next: -1, await: -1}
+	v := &avVideo{path: path, next: -1, await: -1, id: newFileID(path, st)}
 	if err := v.open(); err != nil {
 		v.Close()
 		return nil, fmt.Errorf("open video %s: %w", path, err)
@@ -76,21 +77,15 @@ type avVideo struct {
 	// output from a keyframe whose index is known, as the ffmpeg CLI numbers
 	// them: the file start, or a keyframe seen while counting.
 	counted  bool
+	id       fileID           // counted: the file, to remember its seek points across Opens
 	anchors  map[int]anchor   // counted: the keyframes in keys, by frame index
+	placed   map[int64]int    // counted: frame index of the keyframes in keys, by tag
 	unplaced map[int64]anchor // counted: keyframes not yet seen decoded, by tag
 	await    int64            // counted: tag of the keyframe a seek must output first; -1 when none
 	skipped  int              // counted: frames output after a seek before the awaited keyframe
 
 	next    int  // index of the next frame the decoder will output; -1 when unknown
 	drained bool // the demuxer is exhausted and the decoder was sent the flush packet
-}
-
-// anchor is a keyframe packet of a counted stream: the timestamp to seek to
-// and the tag its decoded frame carries (the packet's byte position, put in
-// the packet's pts before decoding; the decoder passes pts through its
-// reordering unchanged).
-type anchor struct {
-	ts, tag int64
 }
 
 // open fills v from its file; on error the caller closes v.
@@ -212,26 +207,16 @@ func (v *avVideo) index() error {
 		}
 		v.pts = append(v.pts, e.ts)
 	}
+	if v.counted {
+		v.recall()
+	}
 	return nil
 }
 
-// usable says whether packet p is a frame of the chosen stream: the index
-// pass counts exactly the packets the decoder is sent.
+// usable says whether packet p holds a frame of the chosen stream (one
+// frame slot of the index).
 func (v *avVideo) usable(p *astiav.Packet) bool {
 	return p.StreamIndex() == v.sidx && !p.Flags().Has(astiav.PacketFlagDiscard) && p.Size() > 0
-}
-
-// indexCounted records the keyframes of a counted stream that can become
-// seek points: those with a decode timestamp and a byte position. None is
-// placed yet (keys stays empty, so reads start at the file start).
-func (v *avVideo) indexCounted(es []indexEntry) {
-	v.anchors = map[int]anchor{}
-	v.unplaced = map[int64]anchor{}
-	for _, e := range es {
-		if e.key && e.a.ts != astiav.NoPtsValue && e.a.tag >= 0 {
-			v.unplaced[e.a.tag] = e.a
-		}
-	}
 }
 
 // probeInfo derives Info from the stream and the frame index.
@@ -286,6 +271,7 @@ func (v *avVideo) Info() Info { return v.info }
 
 // Close frees every C object of v. It is safe to call more than once.
 func (v *avVideo) Close() error {
+	v.remember()
 	v.freeScalers()
 	for _, f := range []**astiav.Frame{&v.frame, &v.mid, &v.rgb} {
 		if *f != nil {
@@ -328,47 +314,6 @@ func (v *avVideo) frameIndex(f *astiav.Frame) (idx int, keep bool) {
 		return v.countedIndex(f)
 	}
 	return v.tsIndex(f), true
-}
-
-// countedIndex numbers the frames of a counted stream: after a seek the
-// decoder must first output the keyframe sought to (earlier frames are
-// leading frames of an open GOP and are dropped), then frames follow one
-// another. A keyframe met on the way gets its index and becomes a seek
-// point. When the awaited keyframe does not come, the seek point is
-// forgotten and the index past the last frame is returned, which makes
-// decodeInto retry from an earlier one.
-func (v *avVideo) countedIndex(f *astiav.Frame) (int, bool) {
-	tag := f.Pts()
-	if v.await >= 0 && tag != v.await {
-		if v.skipped++; v.skipped > maxLeading {
-			return v.loseAnchor(), true
-		}
-		return 0, false
-	}
-	v.await = -1
-	idx := max(v.next, 0)
-	if a, ok := v.unplaced[tag]; ok && (f.KeyFrame() || f.PictureType() == astiav.PictureTypeI) {
-		delete(v.unplaced, tag)
-		v.anchors[idx] = a
-		k, _ := slices.BinarySearch(v.keys, idx)
-		v.keys = slices.Insert(v.keys, k, idx)
-	}
-	return idx, true
-}
-
-// loseAnchor forgets the seek point whose keyframe a seek awaited in vain
-// and returns an index past the last frame.
-func (v *avVideo) loseAnchor() int {
-	for i, a := range v.anchors {
-		if a.tag == v.await {
-			delete(v.anchors, i)
-			if k, ok := slices.BinarySearch(v.keys, i); ok {
-				v.keys = slices.Delete(v.keys, k, k+1)
-			}
-		}
-	}
-	v.await = -1
-	return len(v.pts)
 }
 
 // tsIndex maps a decoded frame to its index through its timestamp; a frame

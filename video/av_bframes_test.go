@@ -5,6 +5,7 @@ package video
 import (
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,5 +97,48 @@ func TestReadClipBFrames(t *testing.T) {
 			w, _ := ScaledSize(64, 48, first.ShortSide)
 			checkClip(t, clip, refs[w], first, wantFrames(len(refs[w]), first))
 		})
+	}
+}
+
+// TestCountedSeekMemo checks that the seek points found in a counted stream
+// serve the next Open of the same file (a fresh Video seeks at once) and
+// that a rewritten file at the same path does not reuse them.
+func TestCountedSeekMemo(t *testing.T) {
+	testvideo.FFmpeg(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.mp4")
+	testvideo.Make(t, src, testvideo.Options{Frames: 30, Width: 64, Height: 48, Codec: "h264", GOP: 1})
+	path := filepath.Join(dir, "memo.avi")
+	req := ClipRequest{Start: 21, Frames: 4, Stride: 2, ShortSide: 32}
+	for _, gop := range []string{"6", "7"} { // the second pass rewrites the file
+		testvideo.Run(t, "-i", src, "-c:v", "libx264", "-preset", "veryfast", "-g", gop, "-bf", "3", "-pix_fmt", "yuv420p", path)
+		w, h := ScaledSize(64, 48, req.ShortSide)
+		ref, _, _ := testvideo.DecodeRGB(t, path, w, h, refFlags)
+		var learned []int
+		for pass := 0; pass < 2; pass++ {
+			v, err := NewOpener().Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			av := v.(*avVideo)
+			if !av.counted {
+				t.Fatal("an AVI with B-frames is not a counted stream")
+			}
+			if known := slices.Clone(av.keys); pass == 0 && len(known) != 0 {
+				t.Fatalf("gop %s: seek points %v known before any read of a new file", gop, known)
+			} else if pass == 1 && !slices.Equal(known, learned) {
+				t.Fatalf("gop %s: reopened with seek points %v, the first Open found %v", gop, known, learned)
+			}
+			clip, err := v.ReadClip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkClip(t, clip, ref, req, wantFrames(len(ref), req))
+			learned = slices.Clone(av.keys)
+			if len(learned) < 2 {
+				t.Fatalf("gop %s: seek points %v after reading to frame 27", gop, learned)
+			}
+			v.Close()
+		}
 	}
 }
