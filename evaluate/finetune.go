@@ -60,6 +60,15 @@ type FinetuneConfig struct {
 	Seed           uint64  // fixes the label subset, the initialisation and the data order
 	Resume         bool    // continue an interrupted run in Out
 
+	// PreciseBNBatches is the size, in training batches, of the pass that
+	// recomputes every batch-norm layer's running mean and variance once
+	// fine-tuning is done (see recomputeBN): 0 takes one pass over the
+	// labeled clips, at least 64 and at most 256 clips; NoPreciseBN keeps the
+	// running averages training left. Short runs need it: the running
+	// averages (momentum 0.1) lag far behind the weights after a few steps.
+	PreciseBNBatches int
+	NoPreciseBN      bool
+
 	// EvalClips x EvalCrops views per test video (defaults 10 x 3); SkipEval
 	// leaves testing to a later Evaluate.
 	EvalClips, EvalCrops int
@@ -74,18 +83,19 @@ type FinetuneConfig struct {
 
 // Result is what Finetune did and measured; it is written to Out/result.json.
 type Result struct {
-	RunDir      string         `json:"run_dir"`
-	Init        string         `json:"init"`
-	Labels      string         `json:"labels"`
-	Seed        uint64         `json:"seed"`
-	Linear      bool           `json:"linear"`
-	TrainVideos int            `json:"train_videos"` // labeled videos in the budget
-	Classes     []string       `json:"classes"`
-	Train       *train.Summary `json:"train,omitempty"`        // fine-tuning's summary (nil for the linear probe)
-	Probe       *ProbeSummary  `json:"linear_probe,omitempty"` // the linear probe's summary
-	Test        *EvalResult    `json:"test,omitempty"`         // multi-view test results (nil with SkipEval)
-	WallS       float64        `json:"wall_s"`                 // the whole call, testing included
-	ClipsPerS   float64        `json:"clips_per_s"`            // training (or feature extraction) throughput
+	RunDir      string            `json:"run_dir"`
+	Init        string            `json:"init"`
+	Labels      string            `json:"labels"`
+	Seed        uint64            `json:"seed"`
+	Linear      bool              `json:"linear"`
+	TrainVideos int               `json:"train_videos"` // labeled videos in the budget
+	Classes     []string          `json:"classes"`
+	Train       *train.Summary    `json:"train,omitempty"`        // fine-tuning's summary (nil for the linear probe)
+	Probe       *ProbeSummary     `json:"linear_probe,omitempty"` // the linear probe's summary
+	PreciseBN   *PreciseBNSummary `json:"precise_bn,omitempty"`   // the recomputed batch-norm statistics (fine-tuning)
+	Test        *EvalResult       `json:"test,omitempty"`         // multi-view test results (nil with SkipEval)
+	WallS       float64           `json:"wall_s"`                 // the whole call, testing included
+	ClipsPerS   float64           `json:"clips_per_s"`            // training (or feature extraction) throughput
 }
 
 // ProbeSummary describes a linear probe's fit.
@@ -309,6 +319,9 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 		WarmupSteps: warmupSteps(cfg.WarmupEpochs, ld.StepsPerEpoch(), cfg.Epochs), Seed: cfg.Seed,
 		LogEvery: max(1, min(10, ld.StepsPerEpoch())), CheckpointEvery: ld.StepsPerEpoch(),
 	}
+	if !cfg.NoPreciseBN && cfg.PreciseBNBatches <= 0 {
+		cfg.PreciseBNBatches = defaultPreciseBNBatches(len(subset), batch)
+	}
 	if cfg.BackboneLRMult != 1 {
 		tc.LRMultipliers = map[string]float64{BackboneScope: cfg.BackboneLRMult}
 	}
@@ -319,12 +332,18 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 	if cfg.AfterStep != nil {
 		opts = append(opts, train.WithAfterStep(cfg.AfterStep))
 	}
+	if !cfg.NoPreciseBN {
+		opts = append(opts, n.preciseBNOption(ctx, cfg, ld))
+	}
 	sum, err := train.Run(ctx, n.backend, n.store, cfg.Out, tc, classifierLoss(n.bb, len(s.Classes), cfg.LabelSmoothing), trainData{ld}, opts...)
 	if err != nil {
 		return err
 	}
 	res.Train, res.ClipsPerS = sum, sum.ClipsPerS
-	return nil
+	if !cfg.NoPreciseBN {
+		res.PreciseBN, err = readPreciseBN(cfg.Out)
+	}
+	return err
 }
 
 // warmupSteps converts warm-up epochs to steps, at most a third of the run.
@@ -340,6 +359,11 @@ func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
 		"train_videos": videos, "classes": len(s.Classes), "linear": cfg.Linear, "protocol": "finetune"}
 	if cfg.Linear {
 		info["protocol"] = "linear"
+	} else {
+		info["precise_bn_batches"] = cfg.PreciseBNBatches // 0: off
+		if cfg.NoPreciseBN {
+			info["precise_bn_batches"] = 0
+		}
 	}
 	for k, v := range cfg.Info {
 		info[k] = v

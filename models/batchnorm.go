@@ -22,7 +22,9 @@ const (
 //
 // training=true normalises with the batch statistics (biased variance) and
 // updates the running ones with momentum 0.1 (unbiased variance);
-// training=false uses the running statistics.
+// training=false uses the running statistics. On a graph passed to
+// RecordBatchNormMoments, training=true records the batch statistics there
+// instead of updating the running ones.
 func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
 	g := x.Graph()
 	rank := x.Rank()
@@ -48,6 +50,11 @@ func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
 
 	n := x.Shape().Size() / c
 	y, mean, variance := batchNormTrain(ConvertDType(x, dtypes.Float32), gamma.NodeValue(g), beta.NodeValue(g))
+	if rec := recordedMoments(g); rec != nil { // see RecordBatchNormMoments
+		rec.Scopes, rec.Counts = append(rec.Scopes, scope.Scope()), append(rec.Counts, n)
+		rec.Means, rec.Vars = append(rec.Means, mean), append(rec.Vars, variance)
+		return ConvertDType(y, x.DType())
+	}
 
 	m := float64(BatchNormMomentum)
 	unbiased := MulScalar(variance, float64(n)/float64(max(n-1, 1)))

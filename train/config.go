@@ -142,6 +142,7 @@ type runOptions struct {
 	quiet       bool
 	info        map[string]any
 	afterStep   func(step int) error
+	beforeFinal func() error
 }
 
 // WithResume continues the run in runDir from its checkpoint (weights,
@@ -168,6 +169,16 @@ func WithInfo(info map[string]any) Option {
 			o.info[k] = v
 		}
 	}
+}
+
+// WithBeforeFinal calls fn once the run's last step is done, before the final
+// checkpoint is written, so that the checkpoint holds what fn changes in the
+// store (evaluate recomputes batch-norm statistics there). A resumed run whose
+// checkpoint is already the final one does not call fn again. An error from fn
+// stops the run as a crash would: the last periodic checkpoint stays, and
+// --resume redoes the steps after it and then calls fn.
+func WithBeforeFinal(fn func() error) Option {
+	return func(o *runOptions) { o.beforeFinal = fn }
 }
 
 // WithAfterStep calls fn after each optimizer step (and after any checkpoint

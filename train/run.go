@@ -38,6 +38,7 @@ type run struct {
 	stepper  *stepper
 	lastSave int // step of the last checkpoint written
 	clips0   int64
+	atFinal  bool // resumed from the final checkpoint: nothing left to do
 	window   window
 	last     Record // last epoch (or window) record, for the summary
 	hasLast  bool
@@ -122,6 +123,7 @@ func (r *run) startOrResume() error {
 			return err
 		}
 		r.state, r.lastSave, r.clips0 = state, state.Step, state.Clips
+		r.atFinal = state.Step >= r.total
 		return truncateMetrics(filepath.Join(r.dir, MetricsFile), state.Step)
 	}
 	r.opts.resume = false
@@ -330,6 +332,11 @@ func (r *run) save() error {
 
 // finish writes the final checkpoint and summary.json.
 func (r *run) finish() (*Summary, error) {
+	if r.opts.beforeFinal != nil && !r.atFinal {
+		if err := r.opts.beforeFinal(); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.save(); err != nil {
 		return nil, err
 	}
