@@ -34,7 +34,11 @@ func NewOpener() Opener { return avOpener{} }
 // count and every frame's timestamp, so that seeking by timestamp is right
 // for variable-frame-rate files. The pass reads the whole file, about 1 ms
 // of CPU for a prepare cache entry; long original files are best prepared.
-// The single-threaded decoder is created by the first ReadClip.
+// The single-threaded decoder is created by the first ReadClip. Frames of
+// files without presentation timestamps (AVI with B-frames) are numbered in
+// decoding output order, as the ffmpeg CLI numbers them; such a file's first
+// reads decode from its start until its keyframes are found, which later
+// Opens of the unchanged file in this process remember.
 func (avOpener) Open(path string) (Video, error) {
 	st, err := os.Stat(path)
 	if err != nil {

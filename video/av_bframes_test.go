@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asticode/go-astiav"
 	"github.com/vidrep/vidrep/internal/testvideo"
 )
 
@@ -140,5 +141,65 @@ func TestCountedSeekMemo(t *testing.T) {
 			}
 			v.Close()
 		}
+	}
+}
+
+// TestCountedIndex feeds countedIndex synthetic decoded frames (tag in pts)
+// to cover what real decoders rarely do: leading frames output before the
+// keyframe a seek went to, a keyframe that never comes, and a count that
+// drifts in a corrupt stretch.
+func TestCountedIndex(t *testing.T) {
+	type out struct {
+		tag  int64
+		key  bool
+		idx  int  // wanted index (for kept frames)
+		keep bool // wanted keep
+	}
+	const n = 40
+	known := map[int]anchor{8: {ts: 7, tag: 800}, 16: {ts: 15, tag: 1600}}
+	cases := []struct {
+		name     string
+		seek     int  // seek point to await (0: decode from the start)
+		first    bool // the first keyframe (tag 100) is a known seek point too
+		frames   []out
+		wantKeys []int
+	}{
+		{"from the start, placing a keyframe", 0, false, []out{{100, true, 0, true}, {300, false, 1, true}, {200, false, 2, true}, {2400, true, 3, true}}, []int{3, 8, 16}},
+		{"a non-key frame with a keyframe's tag is not placed", 0, false, []out{{100, false, 0, true}, {2400, false, 1, true}}, []int{8, 16}},
+		{"leading frames before the awaited keyframe", 16, false, []out{{1500, false, 0, false}, {1550, false, 0, false}, {1600, true, 16, true}, {1700, false, 17, true}}, []int{8, 16}},
+		{"re-sync on a known keyframe", 0, true, []out{{100, true, 0, true}, {200, false, 1, true}, {1600, true, 16, true}, {1700, false, 17, true}}, []int{0, 8, 16}},
+		{"the awaited keyframe never comes", 16, false, append(slices.Repeat([]out{{5, false, 0, false}}, maxLeading), out{5, false, n, true}), []int{8}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := &avVideo{counted: true, pts: make([]int64, n), await: -1, next: 0,
+				anchors: map[int]anchor{}, placed: map[int64]int{}, unplaced: map[int64]anchor{2400: {ts: 23, tag: 2400}}}
+			for idx, a := range known {
+				v.place(idx, a)
+			}
+			if c.first {
+				v.place(0, anchor{ts: 0, tag: 100})
+			}
+			if c.seek > 0 {
+				v.next, v.await = c.seek, v.anchors[c.seek].tag
+			}
+			f := astiav.AllocFrame()
+			defer f.Free()
+			for i, o := range c.frames {
+				f.SetPts(o.tag)
+				f.SetKeyFrame(o.key)
+				f.SetPictureType(astiav.PictureTypeP)
+				idx, keep := v.countedIndex(f)
+				if keep != o.keep || (keep && idx != o.idx) {
+					t.Fatalf("frame %d (tag %d): index %d keep %v, want %d %v", i, o.tag, idx, keep, o.idx, o.keep)
+				}
+				if keep {
+					v.next = idx + 1
+				}
+			}
+			if !slices.Equal(v.keys, c.wantKeys) {
+				t.Fatalf("seek points %v, want %v", v.keys, c.wantKeys)
+			}
+		})
 	}
 }
