@@ -53,7 +53,8 @@ type Options struct {
 	Stride int // temporal stride between the frames of a clip; default 2
 	Size   int // side of the square crops; default 112
 	// Augment is the spatial augmentation. nil means loader.Augment with
-	// loader.AugTrain(Size) for transformation prediction and
+	// loader.AugTrain(Size) (crops of at least TransformScaleMin of the
+	// frame) for transformation prediction and masked modelling, and
 	// loader.AugStrong(Size) for instance discrimination.
 	Augment AugmentFunc
 
@@ -117,13 +118,21 @@ func (o Options) validate() error {
 	return nil
 }
 
+// TransformScaleMin is the smallest crop area (as a fraction of the frame)
+// of the default augmentation of transformation-prediction methods: zooming
+// in scales apparent motion, which would blur the speed classes and the
+// motion cues of the order tasks, so their crops stay near the full frame.
+const TransformScaleMin = 0.7
+
 // augment returns the configured augmentation, or the default preset:
-// strong (contrastive views) or the usual training transform.
+// loader.AugStrong for contrastive views, else loader.AugTrain with crops of
+// at least TransformScaleMin of the frame.
 func (o Options) augment(strong bool) AugmentFunc {
 	if o.Augment != nil {
 		return o.Augment
 	}
 	cfg := loader.AugTrain(o.Size)
+	cfg.ScaleMin = max(cfg.ScaleMin, TransformScaleMin)
 	if strong {
 		cfg = loader.AugStrong(o.Size)
 	}
