@@ -87,15 +87,33 @@ func im2col(x *Node, kernel, stride, padLo, padHi [3]int) *Node {
 	// The Go backend's Slice copies one element per loop step: moving pairs
 	// of float32 (or quadruples of bf16) as one int64 halves (quarters) the
 	// steps. The bits are only moved, never computed on.
-	dtype, c := x.DType(), x.Shape().Dimensions[4]
-	if per := 64 / dtype.Bits(); dtype.IsFloat() && per > 1 && c%per == 0 {
-		d := x.Shape().Dimensions
-		packed := Bitcast(Reshape(x, d[0], d[1], d[2], d[3], c/per, per), dtypes.Int64)
-		col := im2colElems(packed, kernel, stride, padLo, padHi)
-		cd := col.Shape().Dimensions
-		return Reshape(Bitcast(col, dtype), cd[0], cd[1], cd[2], cd[3], cd[4]*per)
+	packed, per := asInt64(x)
+	return fromInt64(im2colElems(packed, kernel, stride, padLo, padHi), x.DType(), per)
+}
+
+// asInt64 views x [..., C] as int64 [..., C/per] when per = 64/bits of its
+// float dtype divides C, for copying ops (Slice, Concatenate, Pad) that
+// move one element per step on the Go backend; otherwise it returns x and
+// per = 1.
+func asInt64(x *Node) (*Node, int) {
+	dtype, d := x.DType(), x.Shape().Dimensions
+	c := d[len(d)-1]
+	per := 64 / dtype.Bits()
+	if !dtype.IsFloat() || per < 2 || c%per != 0 {
+		return x, 1
 	}
-	return im2colElems(x, kernel, stride, padLo, padHi)
+	dims := append(append([]int{}, d[:len(d)-1]...), c/per, per)
+	return Bitcast(Reshape(x, dims...), dtypes.Int64), per
+}
+
+// fromInt64 undoes asInt64: int64 [..., m] back to dtype [..., m*per].
+func fromInt64(x *Node, dtype dtypes.DType, per int) *Node {
+	if per == 1 {
+		return x
+	}
+	d := x.Shape().Dimensions
+	dims := append(append([]int{}, d[:len(d)-1]...), d[len(d)-1]*per)
+	return Reshape(Bitcast(x, dtype), dims...)
 }
 
 // im2colElems is im2col on whatever element type x holds.
@@ -237,8 +255,10 @@ func newMatmulConv(x, kernel *Node, stride, padLo, padHi [3]int) *matmulConv {
 	wcat := Reshape(TransposeAllAxes(kernel, 1, 2, 3, 0, 4), khw*cin, kt*cout)
 	z := Reshape(Dot(c.col2, wcat).Product(), cd[0], cd[1], cd[2], cd[3], kt, cout)
 	var y *Node
+	zp, per := asInt64(z)
 	for dt := 0; dt < kt; dt++ {
-		part := Slice(z, AxisRange(), AxisRange(dt, dt+to), AxisRange(), AxisRange(), AxisElem(dt))
+		part := Slice(zp, AxisRange(), AxisRange(dt, dt+to), AxisRange(), AxisRange(), AxisElem(dt))
+		part = fromInt64(part, z.DType(), per)
 		if y == nil {
 			y = part
 		} else {
