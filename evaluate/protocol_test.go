@@ -70,9 +70,12 @@ func TestFinetuneEvaluateEndToEnd(t *testing.T) {
 	if a.Test.Video.N != 4 || a.Test.Clip.N != 4*2*3 {
 		t.Errorf("video N %d clip N %d, want 4 and 24 (2 clips x 3 crops)", a.Test.Video.N, a.Test.Clip.N)
 	}
-	// Nine steps are too few for batch norm's running statistics to settle,
-	// so test accuracy says little here; the training loss must fall (the
-	// linear probe below checks the labels through testing).
+	// Nine steps on batches of two are too few to learn much, so test
+	// accuracy says little here; the training loss must fall (the linear
+	// probe below checks the labels through testing). The precise batch-norm
+	// subtest checks that recomputed statistics beat the lagging running
+	// averages on a short run that does learn.
+	t.Run("precise batch norm", func(t *testing.T) { testPreciseBN(t, data, a) })
 	recs, err := train.ReadMetrics(filepath.Join(a.RunDir, train.MetricsFile))
 	if err != nil || len(recs) < 2 || !(recs[len(recs)-1].Loss < 0.9*recs[0].Loss) {
 		t.Errorf("training loss did not fall on two test patterns: %+v (%v)", recs, err)
@@ -119,6 +122,10 @@ func TestFinetuneEvaluateEndToEnd(t *testing.T) {
 		t.Errorf("resumed run differs: loss %v vs %v", c.Train.Loss, a.Train.Loss)
 	}
 
+	// Resuming the finished run does nothing new: the statistics stay those
+	// of the first pass, which is not run again.
+	testResumeFinished(t, cut)
+
 	// Evaluate re-reads the run and gets what Finetune measured.
 	ev, err := Evaluate(ctx, EvalConfig{DataRoot: data, Ckpt: a.RunDir, Clips: 2, Crops: 3, Out: filepath.Join(dir, "ev"), Runtime: a2rt()})
 	if err != nil {
@@ -160,6 +167,25 @@ func testLinear(t *testing.T, data, init string) {
 	}
 	if !reflect.DeepEqual(a.Test.Video, b.Test.Video) || a.Probe.Loss != b.Probe.Loss {
 		t.Errorf("linear probe not repeatable: %+v vs %+v", a.Test.Video, b.Test.Video)
+	}
+	// The probe's backbone runs in inference mode: its batch-norm statistics
+	// (and every other backbone variable) are the init run's.
+	want, err := train.LoadStore(init, BackboneScope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := train.LoadStore(a.RunDir, BackboneScope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, g := snapshot(t, want), snapshot(t, got)
+	if len(w) == 0 || len(w) != len(g) {
+		t.Errorf("probe run saved %d backbone variables, the init run has %d", len(g), len(w))
+	}
+	for path := range w {
+		if !equalF32(w[path], g[path]) {
+			t.Errorf("linear probe changed backbone variable %s", path)
+		}
 	}
 	spec, err := ReadModelSpec(a.RunDir)
 	if err != nil || spec.Arch != "r3d-small" || !spec.Linear || len(spec.Classes) != 2 {

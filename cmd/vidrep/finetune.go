@@ -55,6 +55,8 @@ type FinetuneCmd struct {
 	Seed           uint64  `help:"Seed of the label subset, initialisation and data order." default:"0"`
 	Resume         bool    `help:"Continue the interrupted run in --out."`
 
+	PreciseBNBatches int `name:"precise-bn-batches" help:"After fine-tuning, recompute batch norm's running mean and variance over this many training batches (weights fixed) before saving and testing; -1: one pass over the labeled clips, 64 to 256 clips; 0: off (keep the running averages, which lag behind the weights in short runs)." default:"-1"`
+
 	LinearClips int  `name:"linear-clips" help:"With --linear: uniformly spaced clips per training video, each a training row." default:"5"`
 	EvalClips   int  `name:"eval-clips" help:"Test clips per video after training." default:"10"`
 	EvalCrops   int  `name:"eval-crops" help:"Test crops per clip (1 or 3)." default:"3" enum:"1,3"`
@@ -72,6 +74,7 @@ func (c *FinetuneCmd) Run() error {
 		Linear: c.Linear, LinearClips: c.LinearClips,
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, BackboneLRMult: c.BackboneLRMult, WeightDecay: c.WeightDecay,
 		WarmupEpochs: c.WarmupEpochs, LabelSmoothing: c.LabelSmoothing, Optimizer: c.Optimizer, Augment: c.Augment,
+		PreciseBNBatches: max(c.PreciseBNBatches, 0), NoPreciseBN: c.PreciseBNBatches == 0,
 		Seed: c.Seed, Resume: c.Resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, SkipEval: c.NoEval,
 		Info:    map[string]any{"version": version, "command": "finetune"},
 		Runtime: c.runtime(c.Batch),
@@ -84,6 +87,9 @@ func (c *FinetuneCmd) Run() error {
 		how = "linear probe"
 	}
 	fmt.Printf("%s from %s on %d labeled videos (%s, seed %d) in %.0fs\n", how, res.Init, res.TrainVideos, res.Labels, res.Seed, res.WallS)
+	if p := res.PreciseBN; p != nil {
+		fmt.Printf("batch-norm statistics recomputed over %d clips (%d batches, %d layers) in %.1fs\n", p.Clips, p.Batches, p.Layers, p.Seconds)
+	}
 	if res.Test != nil {
 		printEval(res.Test)
 	}
