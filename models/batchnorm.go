@@ -26,6 +26,18 @@ const (
 // RecordBatchNormMoments, training=true records the batch statistics there
 // instead of updating the running ones.
 func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
+	return batchNorm(scope, x, training, false)
+}
+
+// BatchNormReLU is ReLU(BatchNorm(x)) with the ReLU's gradient folded into
+// batch norm's hand-written one (one masking pass instead of autodiff
+// through Max).
+func BatchNormReLU(scope *model.Scope, x *Node, training bool) *Node {
+	return batchNorm(scope, x, training, true)
+}
+
+// batchNorm implements BatchNorm and BatchNormReLU.
+func batchNorm(scope *model.Scope, x *Node, training, relu bool) *Node {
 	g := x.Graph()
 	rank := x.Rank()
 	c := x.Shape().Dimensions[rank-1]
@@ -45,11 +57,15 @@ func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
 	if !training {
 		inv := Mul(Rsqrt(AddScalar(runVar.NodeValue(g), BatchNormEpsilon)), gamma.NodeValue(g))
 		shift := Sub(beta.NodeValue(g), Mul(runMean.NodeValue(g), inv))
-		return Add(Mul(x, asVec(inv)), asVec(shift))
+		y := Add(Mul(x, asVec(inv)), asVec(shift))
+		if relu {
+			y = Relu(y)
+		}
+		return y
 	}
 
 	n := x.Shape().Size() / c
-	y, mean, variance := batchNormTrain(ConvertDType(x, dtypes.Float32), gamma.NodeValue(g), beta.NodeValue(g))
+	y, mean, variance := batchNormTrain(ConvertDType(x, dtypes.Float32), gamma.NodeValue(g), beta.NodeValue(g), relu)
 	if rec := recordedMoments(g); rec != nil { // see RecordBatchNormMoments
 		rec.Scopes, rec.Counts = append(rec.Scopes, scope.Scope()), append(rec.Counts, n)
 		rec.Means, rec.Vars = append(rec.Means, mean), append(rec.Vars, variance)
@@ -65,8 +81,8 @@ func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
 }
 
 // batchNormTrain normalises x [..., C] with its batch statistics and
-// returns y = gamma*(x-mean)/sqrt(var+eps) + beta and the (gradient-stopped)
-// mean and biased variance [C].
+// returns y = gamma*(x-mean)/sqrt(var+eps) + beta (then ReLU if relu) and
+// the (gradient-stopped) mean and biased variance [C].
 //
 // Its gradient is written by hand (as conv3DMatmul's: identities on x,
 // gamma and beta whose gradient functions read dL/dy recorded by y's), so
@@ -74,7 +90,7 @@ func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
 // passes instead of autodiff through every elementwise op:
 // dx = a*(dy - mean(dy) - xc*inv^2*mean(dy*xc)), a = gamma*inv,
 // dgamma = inv*sum(dy*xc), dbeta = sum(dy).
-func batchNormTrain(x, gamma, beta *Node) (y, mean, variance *Node) {
+func batchNormTrain(x, gamma, beta *Node, relu bool) (y, mean, variance *Node) {
 	rank := x.Rank()
 	c := x.Shape().Dimensions[rank-1]
 	axes := make([]int, rank-1)
@@ -97,6 +113,9 @@ func batchNormTrain(x, gamma, beta *Node) (y, mean, variance *Node) {
 	gs, bs := StopGradient(gamma), StopGradient(beta)
 	scale := Mul(gs, inv)
 	y0 := Add(Mul(centred, bc(scale)), bc(bs))
+	if relu {
+		y0 = Relu(y0)
+	}
 
 	var dy *Node
 	var sumDy, sumDyXc *Node // shared by the three gradient functions
@@ -133,6 +152,10 @@ func batchNormTrain(x, gamma, beta *Node) (y, mean, variance *Node) {
 	link := Add(Add(firstElement(xIn), firstElement(gIn)), firstElement(bIn))
 	y = IdentityWithCustomGradient(Add(StopGradient(y0), MulScalar(link, 0)), func(_, v *Node) *Node {
 		dy = v
+		if relu {
+			// ReLU's gradient: dy where the output is positive.
+			dy = Where(GreaterThan(y0, ScalarZero(v.Graph(), v.DType())), v, ScalarZero(v.Graph(), v.DType()))
+		}
 		return v
 	})
 	return y, StopGradient(mean), StopGradient(variance)

@@ -51,7 +51,7 @@ func (m *C3D) Features(scope *model.Scope, clips *Node, training bool) *Node {
 	x := clips
 	for i, l := range layers {
 		x = ConvBias(scope.In("conv%s", l.name), x, l.width, ConvSpec{Kernel: [3]int{3, 3, 3}, Stride: [3]int{1, 1, 1}, Padding: [3]int{1, 1, 1}, NoInputGrad: i == 0})
-		x = Relu(BatchNorm(scope.In("bn%s", l.name), x, training))
+		x = BatchNormReLU(scope.In("bn%s", l.name), x, training)
 		if l.poolAt != [3]int{} {
 			x = MaxPool3D(x, l.poolAt)
 		}

@@ -184,31 +184,38 @@ func TestBatchNorm(t *testing.T) {
 }
 
 // TestBatchNormGradient compares batchNormTrain's hand-written gradient
-// with GoMLX's autodiff of the plain formula, in float64.
+// (with and without the folded ReLU) with GoMLX's autodiff of the plain
+// formula, in float64.
 func TestBatchNormGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	x := randTensor(rng, 2, 3, 2, 2, 4)
 	gamma, beta := randTensor(rng, 4), randTensor(rng, 4)
 	r := randTensor(rng, 2, 3, 2, 2, 4)
-	run := func(custom bool) []*tensors.Tensor {
-		return MustExecOnceN(testBackend(), func(x, gamma, beta, r *Node) []*Node {
-			var y *Node
-			if custom {
-				y, _, _ = batchNormTrain(x, gamma, beta)
-			} else {
-				mean := ReduceAndKeep(x, ReduceMean, 0, 1, 2, 3)
-				xc := Sub(x, mean)
-				variance := ReduceAndKeep(Mul(xc, xc), ReduceMean, 0, 1, 2, 3)
-				y = Add(Mul(Div(xc, Sqrt(AddScalar(variance, BatchNormEpsilon))), Reshape(gamma, 1, 1, 1, 1, 4)), Reshape(beta, 1, 1, 1, 1, 4))
+	for _, relu := range []bool{false, true} {
+		run := func(custom bool) []*tensors.Tensor {
+			return MustExecOnceN(testBackend(), func(x, gamma, beta, r *Node) []*Node {
+				var y *Node
+				if custom {
+					y, _, _ = batchNormTrain(x, gamma, beta, relu)
+				} else {
+					mean := ReduceAndKeep(x, ReduceMean, 0, 1, 2, 3)
+					xc := Sub(x, mean)
+					variance := ReduceAndKeep(Mul(xc, xc), ReduceMean, 0, 1, 2, 3)
+					y = Add(Mul(Div(xc, Sqrt(AddScalar(variance, BatchNormEpsilon))), Reshape(gamma, 1, 1, 1, 1, 4)), Reshape(beta, 1, 1, 1, 1, 4))
+					if relu {
+						y = Max(y, ZerosLike(y))
+					}
+				}
+				// dL/dy = r*(1+2y) is non-zero where ReLU clips, so the mask matters.
+				loss := ReduceAllSum(Mul(Add(y, Mul(y, y)), r))
+				return append([]*Node{y}, Gradient(loss, x, gamma, beta)...)
+			}, x, gamma, beta, r)
+		}
+		got, want := run(true), run(false)
+		for i, name := range []string{"y", "dx", "dgamma", "dbeta"} {
+			if d := maxRelDiff(tensors.MustCopyFlatData[float64](got[i]), tensors.MustCopyFlatData[float64](want[i])); d > 1e-9 {
+				t.Errorf("relu=%v %s: max relative difference %g vs autodiff", relu, name, d)
 			}
-			loss := ReduceAllSum(Mul(Mul(y, y), r))
-			return append([]*Node{y}, Gradient(loss, x, gamma, beta)...)
-		}, x, gamma, beta, r)
-	}
-	got, want := run(true), run(false)
-	for i, name := range []string{"y", "dx", "dgamma", "dbeta"} {
-		if d := maxRelDiff(tensors.MustCopyFlatData[float64](got[i]), tensors.MustCopyFlatData[float64](want[i])); d > 1e-9 {
-			t.Errorf("%s: max relative difference %g vs autodiff", name, d)
 		}
 	}
 }

@@ -87,13 +87,13 @@ func (m *VideoResNet) FeatureMap(scope *model.Scope, clips *Node, training bool)
 func (m *VideoResNet) stem(scope *model.Scope, x *Node, training bool) *Node {
 	if !m.r2plus1dStem {
 		x = Conv3DLayer(scope.In("0"), x, m.widths[0], ConvSpec{Kernel: [3]int{3, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 3, 3}, NoInputGrad: true})
-		return Relu(BatchNorm(scope.In("1"), x, training))
+		return BatchNormReLU(scope.In("1"), x, training)
 	}
 	mid := max(1, 45*m.widths[0]/64)
 	x = Conv3DLayer(scope.In("0"), x, mid, ConvSpec{Kernel: [3]int{1, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{0, 3, 3}, NoInputGrad: true})
-	x = Relu(BatchNorm(scope.In("1"), x, training))
+	x = BatchNormReLU(scope.In("1"), x, training)
 	x = Conv3DLayer(scope.In("3"), x, m.widths[0], ConvSpec{Kernel: [3]int{3, 1, 1}, Stride: [3]int{1, 1, 1}, Padding: [3]int{1, 0, 0}})
-	return Relu(BatchNorm(scope.In("4"), x, training))
+	return BatchNormReLU(scope.In("4"), x, training)
 }
 
 // basicBlock is torchvision's BasicBlock: conv1 (conv, BN, ReLU), conv2
@@ -102,7 +102,7 @@ func (m *VideoResNet) basicBlock(scope *model.Scope, x *Node, inplanes, planes, 
 	mid := inplanes * planes * 27 / (inplanes*9 + 3*planes) // Conv2Plus1D midplanes, shared by conv1 and conv2
 	c1, c2 := scope.In("conv1"), scope.In("conv2")
 	y := convByKind(c1.In("0"), x, planes, mid, stride, kind, training)
-	y = Relu(BatchNorm(c1.In("1"), y, training))
+	y = BatchNormReLU(c1.In("1"), y, training)
 	y = convByKind(c2.In("0"), y, planes, mid, 1, kind, training)
 	y = BatchNorm(c2.In("1"), y, training)
 	shortcut := x
@@ -129,7 +129,7 @@ func convByKind(scope *model.Scope, x *Node, out, mid, stride int, kind string, 
 		return Conv3DLayer(scope, x, out, ConvSpec{Kernel: [3]int{1, 3, 3}, Stride: [3]int{1, stride, stride}, Padding: [3]int{0, 1, 1}})
 	case conv2Plus1D:
 		x = Conv3DLayer(scope.In("0"), x, mid, ConvSpec{Kernel: [3]int{1, 3, 3}, Stride: [3]int{1, stride, stride}, Padding: [3]int{0, 1, 1}})
-		x = Relu(BatchNorm(scope.In("1"), x, training))
+		x = BatchNormReLU(scope.In("1"), x, training)
 		return Conv3DLayer(scope.In("3"), x, out, ConvSpec{Kernel: [3]int{3, 1, 1}, Stride: [3]int{stride, 1, 1}, Padding: [3]int{1, 0, 0}})
 	}
 	panic(fmt.Errorf("unknown conv kind %q", kind))
