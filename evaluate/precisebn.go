@@ -111,7 +111,7 @@ func recomputeBN(ctx context.Context, backend compute.Backend, store *model.Stor
 	sum := &PreciseBNSummary{}
 	for sum.Batches < maxBatches {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("precise batch norm interrupted after %d batches (continue with --resume): %w", sum.Batches, err)
 		}
 		b, err := batches.Next()
 		if err == io.EOF {

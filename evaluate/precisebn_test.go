@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -284,4 +285,79 @@ func testResumeFinished(t *testing.T, cfg FinetuneConfig) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// testStopInPreciseBN cancels a run after its last step, so the precise
+// batch-norm pass stops, then resumes it and compares with the full run a.
+func testStopInPreciseBN(t *testing.T, data string, a *Result, out string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := tinyFinetune(data, out)
+	cfg.AfterStep = func(step int) error {
+		if step == a.Train.Steps {
+			cancel()
+		}
+		return nil
+	}
+	if _, err := Finetune(ctx, cfg); err == nil || !strings.Contains(err.Error(), "precise batch norm interrupted") {
+		t.Fatalf("run cancelled after its last step: err = %v, want the precise batch-norm pass interrupted", err)
+	}
+	if fileExists(filepath.Join(out, PreciseBNFile)) {
+		t.Errorf("an interrupted pass wrote %s", PreciseBNFile)
+	}
+	cfg.AfterStep, cfg.Resume = nil, true
+	r, err := Finetune(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PreciseBN == nil || r.PreciseBN.Batches != a.PreciseBN.Batches {
+		t.Errorf("resumed run's precise batch-norm pass %+v, want %+v", r.PreciseBN, a.PreciseBN)
+	}
+	if !reflect.DeepEqual(r.Test.Video, a.Test.Video) ||
+		!sameFile(t, filepath.Join(a.RunDir, "eval", "predictions.csv"), filepath.Join(out, "eval", "predictions.csv")) {
+		t.Errorf("run resumed after an interrupted precise batch-norm pass differs from the uninterrupted one")
+	}
+	want, err := train.LoadStore(a.RunDir, BackboneScope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := train.LoadStore(out, BackboneScope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := snapshot(t, got)
+	for path, v := range snapshot(t, want) {
+		if !equalF32(v, g[path]) {
+			t.Errorf("resumed run's %s differs from the uninterrupted run's", path)
+		}
+	}
+}
+
+// flat is a backbone without batch norm (a ViT has none).
+type flat struct{}
+
+func (flat) Name() string    { return "flat" }
+func (flat) FeatureDim() int { return 3 }
+func (flat) Features(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
+	return graph.ReduceMean(x, 1, 2, 3)
+}
+
+func TestRecomputeBNWithoutBatchNorm(t *testing.T) {
+	backend, err := engine.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	vals := make([]float32, 2*2*2*2*3)
+	b := func() *loader.Batch {
+		return &loader.Batch{Views: [][]float32{vals}, ViewShape: [5]int{2, 2, 2, 2, 3}}
+	}
+	sum, err := recomputeBN(context.Background(), backend, model.NewStore(), flat{}, &sliceBatches{[]*loader.Batch{b(), b(), b()}}, 3)
+	if err != nil || sum.Layers != 0 || sum.Batches != 1 {
+		t.Errorf("backbone without batch norm: %+v, %v; want 0 layers after one batch", sum, err)
+	}
+	if _, err := recomputeBN(context.Background(), backend, model.NewStore(), flat{}, &sliceBatches{}, 3); err == nil {
+		t.Error("no batch: want an error")
+	}
 }

@@ -125,6 +125,9 @@ func TestFinetuneEvaluateEndToEnd(t *testing.T) {
 	// Resuming the finished run does nothing new: the statistics stay those
 	// of the first pass, which is not run again.
 	testResumeFinished(t, cut)
+	// A run stopped during the precise batch-norm pass (after its last step)
+	// resumes from its last checkpoint and ends as the uninterrupted one.
+	testStopInPreciseBN(t, data, a, filepath.Join(dir, "stop"))
 
 	// Evaluate re-reads the run and gets what Finetune measured.
 	ev, err := Evaluate(ctx, EvalConfig{DataRoot: data, Ckpt: a.RunDir, Clips: 2, Crops: 3, Out: filepath.Join(dir, "ev"), Runtime: a2rt()})
