@@ -57,8 +57,12 @@ type FinetuneConfig struct {
 	LabelSmoothing float64 // default 0
 	Optimizer      string  // "adamw" (default) or "sgd"
 	Augment        string  // training augmentation preset: "train" (default) or "strong"
-	Seed           uint64  // fixes the label subset, the initialisation and the data order
-	Resume         bool    // continue an interrupted run in Out
+	// NoFlip turns off horizontal flips, for datasets whose classes have a
+	// left/right direction (a mirrored "move right" is "move left"), such as
+	// Something-Something v2 and the synthetic motion benchmark.
+	NoFlip bool
+	Seed   uint64 // fixes the label subset, the initialisation and the data order
+	Resume bool   // continue an interrupted run in Out
 
 	// PreciseBNBatches is the size, in training batches, of the pass that
 	// recomputes every batch-norm layer's running mean and variance once
@@ -304,6 +308,9 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 	aug := loader.AugTrain(s.Size)
 	if cfg.Augment == "strong" {
 		aug = loader.AugStrong(s.Size)
+	}
+	if cfg.NoFlip {
+		aug.FlipProb = 0
 	}
 	batch := min(cfg.Batch, len(subset))
 	ld, err := loader.New(loader.Config{

@@ -44,6 +44,7 @@ func DefaultDemo(out string) DemoConfig {
 			Seeds:     3,
 			Protocols: []Protocol{Finetune, Linear, Retrieval},
 			Arch:      "r3d-small", Frames: 8, Stride: 2, Size: 32,
+			NoFlip:         true, // mirroring turns "move right" into "move left"
 			PretrainEpochs: 6, PretrainBatch: 16, PretrainLR: 2e-3,
 			FinetuneEpochs: 12, FinetuneBatch: 16, FinetuneLR: 2e-3,
 			SupervisedEpochs: 6,

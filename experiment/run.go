@@ -13,6 +13,7 @@ import (
 
 	"github.com/vidrep/vidrep/evaluate"
 	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/pretext"
 	"github.com/vidrep/vidrep/pretext/pretrain"
 	"github.com/vidrep/vidrep/report"
 	"github.com/vidrep/vidrep/train"
@@ -39,6 +40,9 @@ type Config struct {
 	Arch                 string
 	Width                float64
 	Frames, Stride, Size int
+	// NoFlip turns off horizontal flips in pretraining and fine-tuning, for
+	// classes with a left/right direction (the synthetic benchmark, SSv2).
+	NoFlip bool
 
 	PretrainEpochs, PretrainBatch int
 	PretrainLR                    float64
@@ -170,6 +174,7 @@ func (c Config) pretrainOnce(ctx context.Context, method string) (PretrainInfo, 
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 			LR: c.PretrainLR, Seed: 1, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
 			Workers: c.Workers, Backend: c.Backend, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
+			Pretext: pretext.Options{NoFlip: c.NoFlip},
 		})
 		if err != nil {
 			return PretrainInfo{}, err
@@ -188,7 +193,7 @@ func (c Config) supervisedOnce(ctx context.Context) (PretrainInfo, error) {
 			DataRoot: c.Supervised, Split: 1, Labels: "all", Out: dir, Init: "scratch",
 			Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: 1,
-			SkipEval: true, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
+			SkipEval: true, Resume: exists(filepath.Join(dir, train.CheckpointFile)), NoFlip: c.NoFlip,
 			Info: map[string]any{"experiment_role": "supervised source"}, Runtime: c.Runtime,
 		})
 		if err != nil {
@@ -246,7 +251,7 @@ func (c Config) runCell(ctx context.Context, cell Cell, initDir, dir string) (Ce
 		DataRoot: c.Data, Format: c.Format, Split: c.Split, Labels: cell.Labels, Out: dir,
 		Init: initDir, Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
-		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
+		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, NoFlip: c.NoFlip,
 		Info: map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
 	})
 	if err != nil {

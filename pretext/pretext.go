@@ -57,6 +57,9 @@ type Options struct {
 	// frame) for transformation prediction and masked modelling, and
 	// loader.AugStrong(Size) for instance discrimination.
 	Augment AugmentFunc
+	// NoFlip turns off the default presets' horizontal flips, for data whose
+	// classes have a left/right direction (mirroring changes the motion).
+	NoFlip bool
 
 	Hidden      int     // hidden width of the classification heads; default 512
 	ProjDim     int     // projection width of contrastive heads; default 128
@@ -135,6 +138,9 @@ func (o Options) augment(strong bool) AugmentFunc {
 	cfg.ScaleMin = max(cfg.ScaleMin, TransformScaleMin)
 	if strong {
 		cfg = loader.AugStrong(o.Size)
+	}
+	if o.NoFlip {
+		cfg.FlipProb = 0
 	}
 	return func(raw *loader.RawClip, rng *rand.Rand) loader.ClipTensor { return loader.Augment(raw, cfg, rng) }
 }

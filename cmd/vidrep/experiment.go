@@ -26,6 +26,7 @@ type ExperimentCmd struct {
 	Frames int     `help:"Frames per clip." default:"8"`
 	Stride int     `help:"Temporal stride." default:"2"`
 	Size   int     `help:"Side of the square crops." default:"112"`
+	NoFlip bool    `name:"no-flip" help:"No horizontal flips: for classes with a left/right direction (SSv2, the synthetic benchmark)."`
 
 	PretrainEpochs   int     `name:"pretrain-epochs" default:"10" help:"Epochs of each pretraining."`
 	PretrainBatch    int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`
@@ -51,7 +52,7 @@ func (c *ExperimentCmd) Run() error {
 		Data: c.Data, Format: c.Format, Split: c.Split, Out: c.Out,
 		Methods: c.Methods, Labels: c.Labels, Seeds: c.Seeds, Protocols: protos,
 		Supervised: c.Supervised, SupervisedEpochs: c.SupervisedEpochs, Import: c.Import,
-		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
+		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size, NoFlip: c.NoFlip,
 		PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR,
 		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, Version: version,

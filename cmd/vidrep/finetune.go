@@ -52,6 +52,7 @@ type FinetuneCmd struct {
 	LabelSmoothing float64 `name:"label-smoothing" help:"Label smoothing of the cross-entropy." default:"0"`
 	Optimizer      string  `help:"adamw or sgd." default:"adamw" enum:"adamw,sgd"`
 	Augment        string  `help:"Training augmentation: train (crop, flip, light colour) or strong." default:"train" enum:"train,strong"`
+	NoFlip         bool    `name:"no-flip" help:"No horizontal flips: for classes with a left/right direction (Something-Something, the synthetic benchmark)."`
 	Seed           uint64  `help:"Seed of the label subset, initialisation and data order." default:"0"`
 	Resume         bool    `help:"Continue the interrupted run in --out."`
 
@@ -73,7 +74,7 @@ func (c *FinetuneCmd) Run() error {
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		Linear: c.Linear, LinearClips: c.LinearClips,
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, BackboneLRMult: c.BackboneLRMult, WeightDecay: c.WeightDecay,
-		WarmupEpochs: c.WarmupEpochs, LabelSmoothing: c.LabelSmoothing, Optimizer: c.Optimizer, Augment: c.Augment,
+		WarmupEpochs: c.WarmupEpochs, LabelSmoothing: c.LabelSmoothing, Optimizer: c.Optimizer, Augment: c.Augment, NoFlip: c.NoFlip,
 		PreciseBNBatches: max(c.PreciseBNBatches, 0), NoPreciseBN: c.PreciseBNBatches == 0,
 		Seed: c.Seed, Resume: c.Resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, SkipEval: c.NoEval,
 		Info:    map[string]any{"version": version, "command": "finetune"},

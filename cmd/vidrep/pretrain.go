@@ -29,6 +29,7 @@ type PretrainCmd struct {
 	WD     float64 `name:"weight-decay" help:"AdamW weight decay." default:"1e-4"`
 	Warmup int     `help:"Warm-up steps." default:"0"`
 	Temp   float64 `name:"temperature" help:"InfoNCE temperature (simclr, moco)." default:"0.1"`
+	NoFlip bool    `name:"no-flip" help:"No horizontal flips in the views: for data whose motion has a left/right direction."`
 	Moment float64 `name:"momentum" help:"EMA rate of the momentum encoder (moco, byol)." default:"0.99"`
 	Queue  int     `help:"Negatives kept in MoCo's queue." default:"1024"`
 	Mask   float64 `name:"mask-ratio" help:"Share of tubes VideoMAE masks." default:"0.9"`
@@ -60,7 +61,7 @@ func (c *PretrainCmd) Run() error {
 		Epochs: c.Epochs, Steps: c.Steps, Batch: c.Batch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		LR: c.LR, WeightDecay: c.WD, Warmup: c.Warmup, Seed: c.Seed, Resume: c.Resume,
 		Workers: workers, Backend: c.Backend, DType: c.Dtype, Version: version, Quiet: c.Quiet,
-		Pretext: pretext.Options{Temperature: c.Temp, Momentum: c.Moment, QueueSize: c.Queue, MaskRatio: c.Mask, Clips: c.Clips, Gap: c.Gap},
+		Pretext: pretext.Options{Temperature: c.Temp, Momentum: c.Moment, QueueSize: c.Queue, MaskRatio: c.Mask, Clips: c.Clips, Gap: c.Gap, NoFlip: c.NoFlip},
 	})
 	if err != nil {
 		return err
