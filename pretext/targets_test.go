@@ -290,3 +290,29 @@ func TestComboSamplerConcatenates(t *testing.T) {
 		t.Errorf("speed target %d does not match stride %d", ex.Targets[1], r.reads[1].stride)
 	}
 }
+
+func TestTupleStartsFitShortVideos(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, tc := range []struct{ n, k, frames, stride, gap int }{
+		{200, 3, 8, 2, 4}, // fits: clips spaced by span+gap
+		{24, 3, 8, 1, 0},  // fits exactly
+		{24, 5, 8, 1, 0},  // too short: clips overlap
+		{12, 5, 4, 1, 0},
+	} {
+		for range 20 {
+			s := tupleStarts(tc.n, tc.k, tc.frames, tc.stride, tc.gap, rng)
+			sp := span(tc.frames, tc.stride)
+			for i := 1; i < len(s); i++ {
+				if s[i] <= s[i-1] {
+					t.Fatalf("%+v: starts %v are not strictly increasing", tc, s)
+				}
+			}
+			if s[0] < 0 || s[len(s)-1]+sp > tc.n {
+				t.Fatalf("%+v: starts %v run past the end", tc, s)
+			}
+			if fits := (sp+tc.gap)*(tc.k-1)+sp <= tc.n; fits && s[1]-s[0] != sp+tc.gap {
+				t.Fatalf("%+v: starts %v, want clips %d apart", tc, s, sp+tc.gap)
+			}
+		}
+	}
+}

@@ -102,9 +102,16 @@ func pairwiseHead(hidden int) headFunc {
 
 // tupleStarts are the first frames of k consecutive clips of frames frames at
 // stride separated by gap frames, placed at random in a video of n frames.
+// When the tuple does not fit, the clips move closer (overlapping, starts
+// still increasing) rather than running past the end, where the reader
+// would loop back and put early frames in a late clip.
 func tupleStarts(n, k, frames, stride, gap int, rng *rand.Rand) []int {
-	step := span(frames, stride) + gap
-	s0 := randomStart(n, step*(k-1)+span(frames, stride), rng)
+	sp := span(frames, stride)
+	step := sp + gap
+	if k > 1 && step*(k-1)+sp > n {
+		step = max(1, (n-sp)/(k-1))
+	}
+	s0 := randomStart(n, step*(k-1)+sp, rng)
 	starts := make([]int, k)
 	for i := range starts {
 		starts[i] = s0 + i*step
