@@ -179,6 +179,13 @@ func New(spec string, opts Options) (Method, error) {
 	return newCombo(spec, terms, opts)
 }
 
+// CheckSpec reports whether spec names registered methods with valid
+// weights (see New), without building anything.
+func CheckSpec(spec string) error {
+	_, err := parseSpec(spec)
+	return err
+}
+
 type term struct {
 	name   string
 	weight float64

@@ -31,7 +31,7 @@ type PretrainCmd struct {
 	Temp   float64 `name:"temperature" help:"InfoNCE temperature (simclr, moco)." default:"0.1"`
 	NoFlip bool    `name:"no-flip" help:"No horizontal flips in the views: for data whose motion has a left/right direction."`
 	Moment float64 `name:"momentum" help:"EMA rate of the momentum encoder (moco, byol)." default:"0.99"`
-	Queue  int     `help:"Negatives kept in MoCo's queue." default:"1024"`
+	Queue  int     `help:"Negatives kept in MoCo's queue (0: half the videos, at most 1024)." default:"0"`
 	Mask   float64 `name:"mask-ratio" help:"Share of tubes VideoMAE masks." default:"0.9"`
 	Clips  int     `help:"Clips per tuple: vcop's K (0: 3), odd-one-out's N (0: 4)." default:"0"`
 	Gap    int     `help:"Frames between the clips of a vcop or order tuple." default:"0"`

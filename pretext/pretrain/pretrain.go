@@ -119,19 +119,8 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	if err != nil {
 		return nil, cli.Usagef("pretrain: %v", err)
 	}
-	popts := c.Pretext
-	popts.Frames, popts.Stride, popts.Size = c.Frames, c.Stride, c.Size
-	if vit, ok := bb.(pretext.TokenBackbone); ok && popts.Tubelet == [3]int{} {
-		if popts.Tubelet, err = pretext.Tubelet(vit, c.Frames, c.Size); err != nil {
-			return nil, cli.Usagef("pretrain: %v; choose --frames and --size that are multiples of the tubelet", err)
-		}
-	}
-	method, err := pretext.New(c.Method, popts)
-	if err != nil {
+	if err := pretext.CheckSpec(c.Method); err != nil {
 		return nil, cli.Usagef("%v", err)
-	}
-	if err := pretext.CheckBackbone(method, bb); err != nil {
-		return nil, cli.Usagef("%v (--arch %s)", err, c.Arch)
 	}
 	ds, err := dataset.Load(c.Data, c.Format)
 	if err != nil {
@@ -143,6 +132,10 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	}
 	if len(samples) < c.Batch {
 		return nil, cli.Usagef("pretrain: %s has %d pretraining videos, fewer than --batch %d; lower --batch", c.Data, len(samples), c.Batch)
+	}
+	method, err := newMethod(c, bb, len(samples))
+	if err != nil {
+		return nil, err
 	}
 	data, err := newData(c, ds.Root, samples, method)
 	if err != nil {
@@ -165,6 +158,34 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	}
 	return sum, nil
 }
+
+// newMethod builds the pretext method for the backbone: a ViT's tubelet, and
+// a MoCo queue (unless set) of at most half the videos, so that a key rarely
+// meets an older key of its own video among the negatives.
+func newMethod(c Config, bb models.Backbone, videos int) (pretext.Method, error) {
+	popts := c.Pretext
+	popts.Frames, popts.Stride, popts.Size = c.Frames, c.Stride, c.Size
+	if popts.QueueSize == 0 {
+		popts.QueueSize = min(DefaultQueue, max(c.Batch, videos/2))
+	}
+	if vit, ok := bb.(pretext.TokenBackbone); ok && popts.Tubelet == [3]int{} {
+		var err error
+		if popts.Tubelet, err = pretext.Tubelet(vit, c.Frames, c.Size); err != nil {
+			return nil, cli.Usagef("pretrain: %v; choose --frames and --size that are multiples of the tubelet", err)
+		}
+	}
+	method, err := pretext.New(c.Method, popts)
+	if err != nil {
+		return nil, cli.Usagef("%v", err)
+	}
+	if err := pretext.CheckBackbone(method, bb); err != nil {
+		return nil, cli.Usagef("%v (--arch %s)", err, c.Arch)
+	}
+	return method, nil
+}
+
+// DefaultQueue is the largest MoCo queue pretrain chooses by itself.
+const DefaultQueue = 1024
 
 // newData builds the loader that feeds the method's sampler with unlabeled videos.
 func newData(c Config, root string, samples []dataset.Sample, m pretext.Method) (train.Data, error) {
