@@ -39,9 +39,9 @@ func Validate(config string) error {
 	name, plugin, hasPlugin := strings.Cut(config, ":")
 	switch name {
 	case "go":
-		// "go:parallelism=2,ops_sequential" passes options to the Go backend.
+		// "go:<options>" (e.g. go:ops_sequential) passes options to the Go backend.
 		if hasPlugin && plugin == "" {
-			return fmt.Errorf("backend %q: give Go backend options after the colon (e.g. go:parallelism=2) or use --backend go", config)
+			return fmt.Errorf("backend %q: give Go backend options after the colon (e.g. go:ops_sequential) or use --backend go", config)
 		}
 		return nil
 	case "xla":

@@ -21,7 +21,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	for _, ok := range []string{"go", "go:parallelism=2", "xla", "xla:cuda"} {
+	for _, ok := range []string{"go", "go:ops_sequential", "xla", "xla:cuda"} {
 		if err := Validate(ok); err != nil {
 			t.Errorf("Validate(%q): %v", ok, err)
 		}
