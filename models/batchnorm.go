@@ -26,18 +26,25 @@ const (
 // RecordBatchNormMoments, training=true records the batch statistics there
 // instead of updating the running ones.
 func BatchNorm(scope *model.Scope, x *Node, training bool) *Node {
-	return batchNorm(scope, x, training, false)
+	return batchNorm(scope, x, nil, training, false)
 }
 
 // BatchNormReLU is ReLU(BatchNorm(x)) with the ReLU's gradient folded into
 // batch norm's hand-written one (one masking pass instead of autodiff
 // through Max).
 func BatchNormReLU(scope *model.Scope, x *Node, training bool) *Node {
-	return batchNorm(scope, x, training, true)
+	return batchNorm(scope, x, nil, training, true)
 }
 
-// batchNorm implements BatchNorm and BatchNormReLU.
-func batchNorm(scope *model.Scope, x *Node, training, relu bool) *Node {
+// BatchNormAddReLU is ReLU(BatchNorm(x) + residual), a residual block's
+// tail, with the add's and ReLU's gradients folded into batch norm's.
+func BatchNormAddReLU(scope *model.Scope, x, residual *Node, training bool) *Node {
+	return batchNorm(scope, x, residual, training, true)
+}
+
+// batchNorm implements BatchNorm, BatchNormReLU and BatchNormAddReLU
+// (residual may be nil).
+func batchNorm(scope *model.Scope, x, residual *Node, training, relu bool) *Node {
 	g := x.Graph()
 	rank := x.Rank()
 	c := x.Shape().Dimensions[rank-1]
@@ -58,6 +65,9 @@ func batchNorm(scope *model.Scope, x *Node, training, relu bool) *Node {
 		inv := Mul(Rsqrt(AddScalar(runVar.NodeValue(g), BatchNormEpsilon)), gamma.NodeValue(g))
 		shift := Sub(beta.NodeValue(g), Mul(runMean.NodeValue(g), inv))
 		y := Add(Mul(x, asVec(inv)), asVec(shift))
+		if residual != nil {
+			y = Add(y, residual)
+		}
 		if relu {
 			y = Relu(y)
 		}
@@ -65,7 +75,10 @@ func batchNorm(scope *model.Scope, x *Node, training, relu bool) *Node {
 	}
 
 	n := x.Shape().Size() / c
-	y, mean, variance := batchNormTrain(ConvertDType(x, dtypes.Float32), gamma.NodeValue(g), beta.NodeValue(g), relu)
+	if residual != nil {
+		residual = ConvertDType(residual, dtypes.Float32)
+	}
+	y, mean, variance := batchNormTrain(ConvertDType(x, dtypes.Float32), gamma.NodeValue(g), beta.NodeValue(g), residual, relu)
 	if rec := recordedMoments(g); rec != nil { // see RecordBatchNormMoments
 		rec.Scopes, rec.Counts = append(rec.Scopes, scope.Scope()), append(rec.Counts, n)
 		rec.Means, rec.Vars = append(rec.Means, mean), append(rec.Vars, variance)
@@ -81,7 +94,8 @@ func batchNorm(scope *model.Scope, x *Node, training, relu bool) *Node {
 }
 
 // batchNormTrain normalises x [..., C] with its batch statistics and
-// returns y = gamma*(x-mean)/sqrt(var+eps) + beta (then ReLU if relu) and
+// returns y = gamma*(x-mean)/sqrt(var+eps) + beta (plus residual if not
+// nil, then ReLU if relu) and
 // the (gradient-stopped) mean and biased variance [C].
 //
 // Its gradient is written by hand (as conv3DMatmul's: identities on x,
@@ -90,7 +104,7 @@ func batchNorm(scope *model.Scope, x *Node, training, relu bool) *Node {
 // passes instead of autodiff through every elementwise op:
 // dx = a*(dy - mean(dy) - xc*inv^2*mean(dy*xc)), a = gamma*inv,
 // dgamma = inv*sum(dy*xc), dbeta = sum(dy).
-func batchNormTrain(x, gamma, beta *Node, relu bool) (y, mean, variance *Node) {
+func batchNormTrain(x, gamma, beta, residual *Node, relu bool) (y, mean, variance *Node) {
 	rank := x.Rank()
 	c := x.Shape().Dimensions[rank-1]
 	axes := make([]int, rank-1)
@@ -113,6 +127,9 @@ func batchNormTrain(x, gamma, beta *Node, relu bool) (y, mean, variance *Node) {
 	gs, bs := StopGradient(gamma), StopGradient(beta)
 	scale := Mul(gs, inv)
 	y0 := Add(Mul(centred, bc(scale)), bc(bs))
+	if residual != nil {
+		y0 = Add(y0, StopGradient(residual))
+	}
 	if relu {
 		y0 = Relu(y0)
 	}
@@ -150,6 +167,15 @@ func batchNormTrain(x, gamma, beta *Node, relu bool) (y, mean, variance *Node) {
 		return sumDy
 	})
 	link := Add(Add(firstElement(xIn), firstElement(gIn)), firstElement(bIn))
+	if residual != nil {
+		resIn := IdentityWithCustomGradient(residual, func(_, v *Node) *Node {
+			if dy == nil {
+				return v
+			}
+			return dy
+		})
+		link = Add(link, firstElement(resIn))
+	}
 	y = IdentityWithCustomGradient(Add(StopGradient(y0), MulScalar(link, 0)), func(_, v *Node) *Node {
 		dy = v
 		if relu {

@@ -191,30 +191,40 @@ func TestBatchNormGradient(t *testing.T) {
 	x := randTensor(rng, 2, 3, 2, 2, 4)
 	gamma, beta := randTensor(rng, 4), randTensor(rng, 4)
 	r := randTensor(rng, 2, 3, 2, 2, 4)
-	for _, relu := range []bool{false, true} {
+	res := randTensor(rng, 2, 3, 2, 2, 4)
+	cases := []struct{ relu, residual bool }{{false, false}, {true, false}, {true, true}}
+	for _, c := range cases {
+		relu := c.relu
 		run := func(custom bool) []*tensors.Tensor {
-			return MustExecOnceN(testBackend(), func(x, gamma, beta, r *Node) []*Node {
+			return MustExecOnceN(testBackend(), func(x, gamma, beta, r, res *Node) []*Node {
 				var y *Node
+				residual := res
+				if !c.residual {
+					residual = nil
+				}
 				if custom {
-					y, _, _ = batchNormTrain(x, gamma, beta, relu)
+					y, _, _ = batchNormTrain(x, gamma, beta, residual, relu)
 				} else {
 					mean := ReduceAndKeep(x, ReduceMean, 0, 1, 2, 3)
 					xc := Sub(x, mean)
 					variance := ReduceAndKeep(Mul(xc, xc), ReduceMean, 0, 1, 2, 3)
 					y = Add(Mul(Div(xc, Sqrt(AddScalar(variance, BatchNormEpsilon))), Reshape(gamma, 1, 1, 1, 1, 4)), Reshape(beta, 1, 1, 1, 1, 4))
+					if residual != nil {
+						y = Add(y, residual)
+					}
 					if relu {
 						y = Max(y, ZerosLike(y))
 					}
 				}
 				// dL/dy = r*(1+2y) is non-zero where ReLU clips, so the mask matters.
 				loss := ReduceAllSum(Mul(Add(y, Mul(y, y)), r))
-				return append([]*Node{y}, Gradient(loss, x, gamma, beta)...)
-			}, x, gamma, beta, r)
+				return append([]*Node{y}, Gradient(loss, x, gamma, beta, res)...)
+			}, x, gamma, beta, r, res)
 		}
 		got, want := run(true), run(false)
-		for i, name := range []string{"y", "dx", "dgamma", "dbeta"} {
+		for i, name := range []string{"y", "dx", "dgamma", "dbeta", "dresidual"} {
 			if d := maxRelDiff(tensors.MustCopyFlatData[float64](got[i]), tensors.MustCopyFlatData[float64](want[i])); d > 1e-9 {
-				t.Errorf("relu=%v %s: max relative difference %g vs autodiff", relu, name, d)
+				t.Errorf("%+v %s: max relative difference %g vs autodiff", c, name, d)
 			}
 		}
 	}

@@ -104,7 +104,6 @@ func (m *VideoResNet) basicBlock(scope *model.Scope, x *Node, inplanes, planes, 
 	y := convByKind(c1.In("0"), x, planes, mid, stride, kind, training)
 	y = BatchNormReLU(c1.In("1"), y, training)
 	y = convByKind(c2.In("0"), y, planes, mid, 1, kind, training)
-	y = BatchNorm(c2.In("1"), y, training)
 	shortcut := x
 	if stride != 1 || inplanes != planes {
 		ds := [3]int{stride, stride, stride}
@@ -115,7 +114,7 @@ func (m *VideoResNet) basicBlock(scope *model.Scope, x *Node, inplanes, planes, 
 		shortcut = Conv3DLayer(down.In("0"), x, planes, ConvSpec{Kernel: [3]int{1, 1, 1}, Stride: ds})
 		shortcut = BatchNorm(down.In("1"), shortcut, training)
 	}
-	return Relu(Add(y, shortcut))
+	return BatchNormAddReLU(c2.In("1"), y, shortcut, training)
 }
 
 // convByKind is Conv3DSimple, Conv3DNoTemporal or Conv2Plus1D (whose inner
