@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/alecthomas/kong"
@@ -130,5 +133,50 @@ func TestPretrainCLIErrors(t *testing.T) {
 		if err == nil || code != tc.code {
 			t.Errorf("%s: error %v (exit %d), want exit %d", tc.name, err, code, tc.code)
 		}
+	}
+}
+
+// TestFinetuneFromPretrainRun checks the hand-over: a linear probe with
+// --init RUN reads the architecture and clip geometry a pretraining run
+// recorded and keeps its backbone weights exactly (frozen), without any
+// pretext variable.
+func TestFinetuneFromPretrainRun(t *testing.T) {
+	data := pretrainData(t)
+	run := filepath.Join(t.TempDir(), "pre")
+	if err := runCLI(t, "pretrain", "--data", data, "--method", "vcop", "--arch", pretrainTinyArch, "--out", run,
+		"--epochs", "1", "--batch", "3", "--frames", "4", "--stride", "1", "--size", "16", "--workers", "1", "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	ft := filepath.Join(t.TempDir(), "ft")
+	if err := runCLI(t, "finetune", "--linear", "--data", data, "--init", run, "--out", ft, "--linear-clips", "1",
+		"--eval-clips", "1", "--eval-crops", "1", "--workers", "1", "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := train.LoadStore(run, "backbone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := train.LoadStore(ft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for v := range got.IterVariables() {
+		if strings.HasPrefix(v.Path(), "/pretext/") {
+			t.Errorf("the fine-tuned run carries pretext variable %s", v.Path())
+		}
+		if p := pre.GetVariable(v.Path()); p != nil {
+			n++
+			if !reflect.DeepEqual(p.MustValue().Value(), v.MustValue().Value()) {
+				t.Errorf("%s differs from the pretrained value", v.Path())
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d of the pretrained backbone's 2 variables found in the fine-tuned run", n)
+	}
+	spec, err := os.ReadFile(filepath.Join(ft, "model.json"))
+	if err != nil || !strings.Contains(string(spec), pretrainTinyArch) || !strings.Contains(string(spec), `"size": 16`) {
+		t.Errorf("fine-tuned model.json %s (%v): want the pretrain run's arch and size", spec, err)
 	}
 }
