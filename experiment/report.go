@@ -34,7 +34,7 @@ func WriteReport(out string, res *Results) error {
 	if err := report.WriteJSON(filepath.Join(out, ResultsBase+".json"), res); err != nil {
 		return err
 	}
-	if err := report.WriteTable(out, CellsBase, cellsTable(res.Cells)); err != nil {
+	if err := report.WriteTable(out, CellsBase, cellsTable(res.Cells, out)); err != nil {
 		return err
 	}
 	doc, err := buildDoc(res, classes)
@@ -124,11 +124,16 @@ func resultsTable(rows []Row, classes int) *report.Table {
 	return t
 }
 
-func cellsTable(cells []CellResult) *report.Table {
+// cellsTable lists every cell; run directories are shown relative to out.
+func cellsTable(cells []CellResult, out string) *report.Table {
 	t := report.NewTable("Every cell", "init", "labels", "protocol", "seed", "top1 %", "top5 %", "wall s", "clips/s", "run")
 	t.Decimals = 1
 	for _, c := range cells {
-		_ = t.AddRow(c.Init, c.Labels, string(c.Protocol), c.Seed, 100*c.Top1, 100*c.Top5, c.WallSeconds, c.ClipsPerSec, c.RunDir)
+		run := c.RunDir
+		if rel, err := filepath.Rel(out, run); err == nil {
+			run = filepath.ToSlash(rel)
+		}
+		_ = t.AddRow(c.Init, c.Labels, string(c.Protocol), c.Seed, 100*c.Top1, 100*c.Top5, c.WallSeconds, c.ClipsPerSec, run)
 	}
 	return t
 }
@@ -138,6 +143,9 @@ func buildDoc(res *Results, classes int) (*report.Doc, error) {
 	cfg := res.Config
 	doc := report.NewDoc("vidrep experiment: does pretraining help, with how many labels?")
 	doc.Paragraph("%s", verdict(res))
+	if classes > 0 {
+		doc.Paragraph("%d classes: chance is %.1f%% top-1.", classes, 100/float64(classes))
+	}
 	doc.Pre(Headline(res))
 	for _, proto := range cfg.Protocols {
 		if proto == Retrieval {
@@ -167,7 +175,7 @@ func buildDoc(res *Results, classes int) (*report.Doc, error) {
 		return nil, err
 	}
 	doc.Heading(2, "Every run")
-	doc.Table(cellsTable(res.Cells))
+	doc.Table(cellsTable(res.Cells, cfg.Out))
 	doc.Heading(2, "Environment")
 	doc.Pre(environment(res))
 	return doc, nil
