@@ -41,7 +41,7 @@ type LinearModel struct {
 func (m *LinearModel) Logits(x []float32) []float32 {
 	out := make([]float32, len(m.B))
 	for c := range m.B {
-		out[c] = m.B[c] + dot32(m.W[c], x)
+		out[c] = m.B[c] + dot(m.W[c], x)
 	}
 	return out
 }
@@ -189,7 +189,7 @@ func (p *linearProblem) chunkLossGrad(theta []float64, lo, hi int) (float64, []f
 		x := p.x[i]
 		mx := math.Inf(-1)
 		for c := 0; c < p.nCls; c++ {
-			s := theta[c*stride+p.dim] + dot64(theta[c*stride:c*stride+p.dim], x)
+			s := theta[c*stride+p.dim] + dot(theta[c*stride:c*stride+p.dim], x)
 			logits[c] = s
 			mx = math.Max(mx, s)
 		}
@@ -204,7 +204,7 @@ func (p *linearProblem) chunkLossGrad(theta []float64, lo, hi int) (float64, []f
 			if c == p.y[i] {
 				g--
 			}
-			axpy64(g, x, grad[c*stride:c*stride+p.dim])
+			axpy(g, x, grad[c*stride:c*stride+p.dim])
 			grad[c*stride+p.dim] += g
 		}
 	}

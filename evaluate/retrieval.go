@@ -90,7 +90,7 @@ func Nearest(queries, gallery [][]float32, k int) (Neighbours, error) {
 	parallelFor(len(q), func(i int) {
 		top := newTopK(k)
 		for j, row := range g {
-			top.add(j, dot32(q[i], row))
+			top.add(j, dot(q[i], row))
 		}
 		nb.Index[i], nb.Sim[i] = top.idx, top.sim
 	})

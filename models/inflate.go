@@ -129,19 +129,7 @@ func (m *I3DResNet) FeatureMap(scope *model.Scope, clips *Node, training bool) *
 	x := Conv3DLayer(stem.In("0"), clips, m.widths[0], ConvSpec{Kernel: [3]int{3, 7, 7}, Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 3, 3}, NoInputGrad: true})
 	x = Relu(BatchNorm(stem.In("1"), x, training))
 	x = maxPool3x3(x)
-	inplanes := m.widths[0]
-	for s := 0; s < 4; s++ {
-		layer := scope.In("layer%d", s+1)
-		for b := 0; b < m.blocks[s]; b++ {
-			stride := 1
-			if s > 0 && b == 0 {
-				stride = 2
-			}
-			x = m.basicBlock(layer.In("%d", b), x, inplanes, m.widths[s], stride, m.stageKinds[s], training)
-			inplanes = m.widths[s]
-		}
-	}
-	return x
+	return m.stages(scope, x, training)
 }
 
 // maxPool3x3 is resnet18's MaxPool2d(3, stride 2, padding 1) on every frame

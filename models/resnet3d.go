@@ -67,6 +67,12 @@ func (m *VideoResNet) FeatureMap(scope *model.Scope, clips *Node, training bool)
 		panic(fmt.Errorf("%s: clips must be [B,T,H,W,3], got %s", m.name, clips.Shape()))
 	}
 	x := m.stem(scope.In("stem"), clips, training)
+	return m.stages(scope, x, training)
+}
+
+// stages runs layer1..layer4 on the stem's output x: the first block of
+// layers 2-4 halves the resolution, as in torchvision.
+func (m *VideoResNet) stages(scope *model.Scope, x *Node, training bool) *Node {
 	inplanes := m.widths[0]
 	for s := 0; s < 4; s++ {
 		layer := scope.In("layer%d", s+1)
