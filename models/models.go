@@ -106,13 +106,30 @@ func New(name string, opts Options) (Backbone, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown architecture %q: choose one of %s", name, strings.Join(Names(), ", "))
 	}
-	if opts.Width == 0 && len(opts.Widths) == 0 {
-		opts.Width, opts.Widths = r.defaults.Width, r.defaults.Widths
+	if len(opts.Widths) == 0 && len(r.defaults.Widths) > 0 {
+		// A small variant's own widths are its base: --width 0.5 on
+		// r3d-small halves 8/16/32/64, not r3d_18's 64..512.
+		opts.Widths = scaleWidths(r.defaults.Widths, opts.Width)
+		opts.Width = 0
+	} else if opts.Width == 0 && len(opts.Widths) == 0 {
+		opts.Width = r.defaults.Width
 	}
 	if opts.Tubelet == [3]int{} {
 		opts.Tubelet = r.defaults.Tubelet
 	}
 	return r.ctor(name, opts)
+}
+
+// scaleWidths multiplies widths by mult (0 keeps them), keeping each at least 1.
+func scaleWidths(widths []int, mult float64) []int {
+	out := make([]int, len(widths))
+	for i, w := range widths {
+		out[i] = w
+		if mult != 0 {
+			out[i] = max(1, int(math.Round(float64(w)*mult)))
+		}
+	}
+	return out
 }
 
 // Names lists the registered backbone names, sorted.

@@ -229,3 +229,27 @@ func TestBatchNormGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestWidthScalesSmallVariants checks that a width multiplier on a small
+// variant scales the variant's own widths, not the full network's.
+func TestWidthScalesSmallVariants(t *testing.T) {
+	cases := []struct {
+		arch  string
+		opts  Options
+		wantF int // FeatureDim: the last stage's width
+	}{
+		{"r3d-small", Options{}, 64},
+		{"r3d-small", Options{Width: 0.5}, 32},
+		{"r3d-small", Options{Widths: []int{4, 4, 4, 16}}, 16},
+		{"r3d_18", Options{Width: 0.25}, 128},
+	}
+	for _, c := range cases {
+		bb, err := New(c.arch, c.opts)
+		if err != nil {
+			t.Fatalf("%s %+v: %v", c.arch, c.opts, err)
+		}
+		if got := bb.FeatureDim(); got != c.wantF {
+			t.Errorf("%s %+v: FeatureDim %d, want %d", c.arch, c.opts, got, c.wantF)
+		}
+	}
+}
