@@ -37,24 +37,34 @@ type CLI struct {
 }
 
 func main() {
-	var c CLI
-	parser, err := kong.New(&c,
-		kong.Name("vidrep"),
-		kong.Description("Self-supervised video representation learning and action recognition."),
-		kong.UsageOnError(),
-		kong.Vars{"version": version},
-	)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vidrep:", err)
-		os.Exit(cli.ExitFailure)
-	}
-	kctx, err := parser.Parse(os.Args[1:])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vidrep:", err)
-		os.Exit(cli.ExitUsage)
-	}
-	if err := kctx.Run(); err != nil {
+	if err := execute(os.Args[1:], kong.UsageOnError()); err != nil {
 		fmt.Fprintln(os.Stderr, "vidrep:", err)
 		os.Exit(cli.ExitCode(err))
 	}
+}
+
+// newParser builds the command-line parser over c; opts add to or override
+// the defaults (tests pass kong.Exit so that --help does not end the process).
+func newParser(c *CLI, opts ...kong.Option) (*kong.Kong, error) {
+	base := []kong.Option{
+		kong.Name("vidrep"),
+		kong.Description("Self-supervised video representation learning and action recognition."),
+		kong.Vars{"version": version},
+	}
+	return kong.New(c, append(base, opts...)...)
+}
+
+// execute parses args and runs the chosen command. A parse error is a usage
+// error (exit 2); the command's own error keeps its kind.
+func execute(args []string, opts ...kong.Option) error {
+	var c CLI
+	parser, err := newParser(&c, opts...)
+	if err != nil {
+		return err
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	return kctx.Run()
 }

@@ -88,7 +88,7 @@ func TestTransferCommandsParse(t *testing.T) {
 	}
 	for _, c := range cases {
 		var root CLI
-		p, err := kong.New(&root, kong.Name("vidrep"), kong.Exit(func(int) {}), kong.Vars{"version": "test"})
+		p, err := newParser(&root, kong.Exit(func(int) {}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,27 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alecthomas/kong"
-
 	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/internal/testvideo"
 	"github.com/vidrep/vidrep/prepare"
 )
-
-// runPrepareCLI parses args as the vidrep binary does and runs the command.
-func runPrepareCLI(t *testing.T, args ...string) error {
-	t.Helper()
-	var root CLI
-	p, err := kong.New(&root, kong.Name("vidrep"), kong.Exit(func(int) {}), kong.Vars{"version": "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kctx, err := p.Parse(args)
-	if err != nil {
-		return cli.Usagef("%v", err)
-	}
-	return kctx.Run()
-}
 
 // A folder-per-class dataset with every hostile kind among its videos and a
 // missing file in its unlabeled list: prepare succeeds (exit 0), caches the
@@ -45,7 +28,7 @@ func TestPrepareCommandHostileDataset(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(data, "unlabeled.txt"), []byte("train/c0/gone.mp4\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := runPrepareCLI(t, "prepare", "--data", data, "--workers", "2"); err != nil {
+	if err := runCLI(t, "prepare", "--data", data, "--workers", "2"); err != nil {
 		t.Fatalf("prepare failed on a dataset with bad files: %v (exit code %d)", err, cli.ExitCode(err))
 	}
 	for _, rel := range good {
@@ -69,7 +52,7 @@ func TestPrepareCommandHostileDataset(t *testing.T) {
 	if !strings.Contains(reasons["train/c0/gone.mp4"], "missing") {
 		t.Errorf("missing file reason %q", reasons["train/c0/gone.mp4"])
 	}
-	if err := runPrepareCLI(t, "prepare", "--data", data, "--workers", "-1"); cli.ExitCode(err) != cli.ExitUsage {
+	if err := runCLI(t, "prepare", "--data", data, "--workers", "-1"); cli.ExitCode(err) != cli.ExitUsage {
 		t.Errorf("--workers -1: got %v, want a usage error", err)
 	}
 }

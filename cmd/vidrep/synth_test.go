@@ -17,7 +17,7 @@ import (
 func parseSynth(t *testing.T, args ...string) (*SynthCmd, *kong.Context, error) {
 	t.Helper()
 	var root CLI
-	p, err := kong.New(&root, kong.Name("vidrep"), kong.Exit(func(int) {}), kong.Vars{"version": "test"})
+	p, err := newParser(&root, kong.Exit(func(int) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
