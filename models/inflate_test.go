@@ -5,11 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
 // TestInflatedResNet18MatchesImage loads torchvision resnet18 weights
@@ -125,33 +122,10 @@ func TestI3DTrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := model.NewStore()
-	if err := store.SetRNGStateFromSeed(42); err != nil {
-		t.Fatal(err)
+	if bb.FeatureDim() != 64 {
+		t.Fatalf("feature dim %d, want 64", bb.FeatureDim())
 	}
-	opt := optimizer.Adam().LearningRate(1e-3).Done()
-	exec, err := model.NewExec(testBackend(), store, func(scope *model.Scope, clips, labels *Node) []*Node {
-		feats := bb.Features(scope, clips, true)
-		logits := LinearHead(scope.In("fc"), feats, 3)
-		loss := Neg(ReduceAllMean(ReduceSum(Mul(OneHot(labels, 3, dtypes.Float32), LogSoftmax(logits, -1)), -1)))
-		opt.UpdateGraph(scope, clips.Graph(), loss)
-		return []*Node{loss, feats}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clips, labels := randClips(7, 3, 4, 32), tensors.FromValue([]int32{0, 1, 2})
-	var losses []float32
-	for range 6 {
-		out, err := exec.Call(clips, labels)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := out[1].Shape().Dimensions; d[0] != 3 || d[1] != 64 {
-			t.Fatalf("features %v, want [3 64]", d)
-		}
-		losses = append(losses, out[0].Value().(float32))
-	}
+	losses := adamSteps(t, bb, 4, 32, 1e-3, 6)
 	if last := losses[len(losses)-1]; !(last < losses[0]) {
 		t.Errorf("losses %v: AdamW did not lower the loss", losses)
 	}

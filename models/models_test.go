@@ -46,6 +46,43 @@ func randClips(seed uint64, b, t, s int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(data, b, t, s, s, 3)
 }
 
+// adamSteps trains bb plus a 3-class linear head on one fixed batch of 3
+// random clips (frames x size x size) for steps AdamW steps at lr, checks
+// the feature shape, and returns the loss of every step.
+func adamSteps(t *testing.T, bb Backbone, frames, size int, lr float64, steps int) []float32 {
+	t.Helper()
+	store := model.NewStore()
+	if err := store.SetRNGStateFromSeed(42); err != nil {
+		t.Fatal(err)
+	}
+	opt := optimizer.Adam().LearningRate(lr).Done()
+	exec, err := model.NewExec(testBackend(), store, func(scope *model.Scope, clips, labels *Node) []*Node {
+		feats := bb.Features(scope, clips, true)
+		logits := LinearHead(scope.In("fc"), feats, 3)
+		// Cross entropy: -log softmax at the label.
+		onehot := OneHot(labels, 3, dtypes.Float32)
+		loss := Neg(ReduceAllMean(ReduceSum(Mul(onehot, LogSoftmax(logits, -1)), -1)))
+		opt.UpdateGraph(scope, clips.Graph(), loss)
+		return []*Node{loss, feats}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clips, labels := randClips(7, 3, frames, size), tensors.FromValue([]int32{0, 1, 2})
+	losses := make([]float32, steps)
+	for step := range losses {
+		out, err := exec.Call(clips, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := out[1].Shape().Dimensions; d[0] != 3 || d[1] != bb.FeatureDim() {
+			t.Fatalf("features %v, want [3 %d]", d, bb.FeatureDim())
+		}
+		losses[step] = out[0].Value().(float32)
+	}
+	return losses
+}
+
 // TestSmallBackbonesTrain checks, for each small variant, the feature
 // shape and that a few AdamW steps on one batch lower the loss.
 func TestSmallBackbonesTrain(t *testing.T) {
@@ -55,46 +92,14 @@ func TestSmallBackbonesTrain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			store := model.NewStore()
-			if err := store.SetRNGStateFromSeed(42); err != nil {
-				t.Fatal(err)
-			}
-			opt := optimizer.Adam().LearningRate(3e-4).Done()
-			exec, err := model.NewExec(testBackend(), store, func(scope *model.Scope, clips, labels *Node) []*Node {
-				feats := bb.Features(scope, clips, true)
-				logits := LinearHead(scope.In("fc"), feats, 3)
-				// Cross entropy: -log softmax at the label.
-				onehot := OneHot(labels, 3, dtypes.Float32)
-				loss := Neg(ReduceAllMean(ReduceSum(Mul(onehot, LogSoftmax(logits, -1)), -1)))
-				opt.UpdateGraph(scope, clips.Graph(), loss)
-				return []*Node{loss, feats}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			frames := 4
 			if arch == "c3d-small" {
 				frames = 8 // three (2,2,2) pools
 			}
-			clips := randClips(7, 3, frames, 16)
-			labels := tensors.FromValue([]int32{0, 1, 2})
-			var first, last float32
 			const steps = 8
-			for step := 0; step < steps; step++ {
-				out, err := exec.Call(clips, labels)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if step == 0 {
-					first = out[0].Value().(float32)
-					if d := out[1].Shape().Dimensions; d[0] != 3 || d[1] != bb.FeatureDim() {
-						t.Fatalf("features %v, want [3 %d]", d, bb.FeatureDim())
-					}
-				}
-				if step >= steps-3 {
-					last += out[0].Value().(float32) / 3
-				}
-			}
+			losses := adamSteps(t, bb, frames, 16, 3e-4, steps)
+			first := losses[0]
+			last := (losses[steps-3] + losses[steps-2] + losses[steps-1]) / 3
 			if !(last < first) || math.IsNaN(float64(last)) {
 				t.Errorf("loss went from %g to a mean of %g over the last 3 of %d AdamW steps, want a decrease", first, last, steps)
 			}
