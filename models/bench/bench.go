@@ -3,7 +3,6 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/vidrep/vidrep/internal/memstat"
 	"github.com/vidrep/vidrep/models"
 )
 
@@ -156,7 +156,7 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 	res.MedianMs = median(res.StepsMs)
 	res.MedianCPU = median(res.CPUMs)
 	res.ClipsPerS = float64(cfg.Batch) / (res.MedianMs / 1e3)
-	res.PeakRSSMB = peakRSSMB()
+	res.PeakRSSMB = memstat.PeakRSSMB()
 	for v := range store.IterVariables() {
 		if v.Trainable && !strings.HasPrefix(v.Scope(), "/fc") && !strings.Contains(v.Scope(), optimizer.AdamDefaultScope) {
 			res.Params += v.Shape().Size()
@@ -207,22 +207,4 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// peakRSSMB reads the process's peak resident set (VmHWM) in MiB; 0 where
-// /proc is missing.
-func peakRSSMB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
