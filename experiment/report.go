@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vidrep/vidrep/evaluate"
+	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/report"
 	"github.com/vidrep/vidrep/train"
 )
@@ -353,7 +354,7 @@ func environment(res *Results) string {
 	if commit := vcsRevision(); commit != "" {
 		fmt.Fprintf(&sb, "commit: %s\n", commit)
 	}
-	fmt.Fprintf(&sb, "backend: %s\n", backend)
+	fmt.Fprintf(&sb, "backend: %s\n", engine.Describe(backend))
 	fmt.Fprintf(&sb, "cpu: %s (%d logical CPUs), %s/%s, %s\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(&sb, "date: %s\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(&sb, "wall time of this invocation: %.0f s\n", res.WallS)

@@ -6,7 +6,9 @@ package engine
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -70,7 +72,37 @@ func New(flag string) (b compute.Backend, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", config, err)
 	}
+	if IsGo(b) {
+		warnNoSIMD()
+	}
 	return b, nil
+}
+
+// SlowMatmulWarning is printed once on stderr when the Go backend runs in a
+// binary built without GOEXPERIMENT=simd on amd64: its matmul then falls back
+// to scalar kernels, about half the speed (docs/benchmarks.md).
+const SlowMatmulWarning = "vidrep: warning: built without GOEXPERIMENT=simd, so the Go backend's matmul runs scalar (about 2x slower); rebuild with `make build`"
+
+var warnOnce sync.Once
+
+// warnNoSIMD prints SlowMatmulWarning once when it applies.
+func warnNoSIMD() {
+	if !SIMD && runtime.GOARCH == "amd64" {
+		warnOnce.Do(func() { fmt.Fprintln(os.Stderr, SlowMatmulWarning) })
+	}
+}
+
+// Describe names the backend for reports and benchmark lines: the config,
+// plus "+simd" or "-simd" for the Go backend on amd64.
+func Describe(config string) string {
+	name, _, _ := strings.Cut(config, ":")
+	if name != "go" || runtime.GOARCH != "amd64" {
+		return config
+	}
+	if SIMD {
+		return config + "+simd"
+	}
+	return config + "-simd"
 }
 
 // IsGo reports whether b is the pure-Go backend, where layers replace slow

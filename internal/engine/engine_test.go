@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -44,5 +46,38 @@ func TestNewGo(t *testing.T) {
 	}
 	if _, err := New("nosuch"); err == nil {
 		t.Error("New accepted an unknown backend")
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	simd := "-simd"
+	if SIMD {
+		simd = "+simd"
+	}
+	cases := []struct{ config, want string }{
+		{"go", "go" + simd},
+		{"go:ops_sequential", "go:ops_sequential" + simd},
+		{"xla:cuda", "xla:cuda"},
+	}
+	for _, c := range cases {
+		want := c.want
+		if runtime.GOARCH != "amd64" {
+			want = c.config
+		}
+		if got := Describe(c.config); got != want {
+			t.Errorf("Describe(%q) = %q, want %q", c.config, got, want)
+		}
+	}
+}
+
+// TestSIMDBuild guards the build: `make test` sets VIDREP_REQUIRE_SIMD, so a
+// Makefile that lost GOEXPERIMENT=simd fails here instead of silently
+// halving the Go backend's speed.
+func TestSIMDBuild(t *testing.T) {
+	if os.Getenv("VIDREP_REQUIRE_SIMD") == "" || runtime.GOARCH != "amd64" {
+		t.Skip("VIDREP_REQUIRE_SIMD not set or not amd64")
+	}
+	if !SIMD {
+		t.Fatal("built without GOEXPERIMENT=simd; the Makefile must export it")
 	}
 }

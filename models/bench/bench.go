@@ -21,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/internal/memstat"
 	"github.com/vidrep/vidrep/models"
 )
@@ -176,7 +177,7 @@ func (r Result) String() string {
 		all[i] = strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return fmt.Sprintf("RESULT vidrep %s arch=%s batch=%d frames=%d size=%d dtype=%s backend=%s params=%d median_ms=%.1f cpu_ms=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f all_ms=[%s]",
-		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, r.Backend, r.Params, r.MedianMs, r.MedianCPU, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, strings.Join(all, ","))
+		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, engine.Describe(r.Backend.String()), r.Params, r.MedianMs, r.MedianCPU, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, strings.Join(all, ","))
 }
 
 // syntheticClips is a deterministic [B,T,S,S,3] float32 tensor in [-1,1].
