@@ -17,6 +17,8 @@ import (
 // Record is one line of metrics.jsonl: a logged step (Kind "step", loss and
 // accuracy averaged over the steps since the previous line) or the end of
 // an epoch (Kind "epoch", averaged over the epoch). Epoch counts from 1.
+// Epoch records also carry the process's memory at the epoch's end and,
+// when the Data is a loader (see LoaderStats), how data-bound the epoch was.
 type Record struct {
 	Kind      string   `json:"kind"`
 	Step      int      `json:"step"`
@@ -27,6 +29,16 @@ type Record struct {
 	GradNorm  float64  `json:"grad_norm,omitempty"`
 	ClipsPerS float64  `json:"clips_per_s"`
 	ElapsedS  float64  `json:"elapsed_s"`
+	// RSSMB is the process's resident set (VmRSS, MiB) at the epoch's end;
+	// absent (0) on step records and where /proc is unavailable.
+	RSSMB float64 `json:"rss_mb,omitempty"`
+	// PeakRSSMB is the process's peak resident set (VmHWM, MiB) so far.
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
+	// LoaderWait is the share of the epoch's wall time the training step
+	// waited for a batch, in [0,1]; nil when the Data has no loader stats.
+	LoaderWait *float64 `json:"loader_wait_frac,omitempty"`
+	// LoaderBusy is the loader workers' utilisation over the epoch, in [0,1].
+	LoaderBusy *float64 `json:"loader_busy_frac,omitempty"`
 }
 
 // Summary is what a finished run reports; it is written to summary.json.
@@ -41,6 +53,7 @@ type Summary struct {
 	Checkpoint string   `json:"checkpoint"`         // path of the final checkpoint
 	Resumed    bool     `json:"resumed"`            // whether this session resumed a run
 	Backend    string   `json:"backend"`            // backend name
+	PeakRSSMB  float64  `json:"peak_rss_mb"`        // peak resident set of the process (VmHWM, MiB; 0 without /proc)
 }
 
 // ReadMetrics parses a metrics.jsonl file.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/vidrep/vidrep/internal/memstat"
 	"github.com/vidrep/vidrep/internal/progress"
 	"github.com/vidrep/vidrep/loader"
 )
@@ -42,6 +43,7 @@ type run struct {
 	window   window
 	last     Record // last epoch (or window) record, for the summary
 	hasLast  bool
+	meter    epochMeter // memory and loader counters of the current epoch
 }
 
 // window accumulates the steps between two metrics lines.
@@ -151,6 +153,7 @@ func (r *run) loop() error {
 	}
 	r.window = window{start: time.Now()}
 	for r.state.Step < r.total {
+		r.meter = newEpochMeter(r.data)
 		batches, err := r.data.Epoch(r.state.Epoch, r.state.StepInEpoch*r.cfg.AccumSteps)
 		if err != nil {
 			return fmt.Errorf("train: epoch %d: %w", r.state.Epoch+1, err)
@@ -312,6 +315,8 @@ func (r *run) endEpoch() error {
 		a := r.state.EpochAcc / n
 		rec.Accuracy = &a
 	}
+	r.meter.annotate(&rec)
+	r.printEpoch(rec)
 	r.last, r.hasLast = rec, true
 	r.state.Epoch++
 	r.state.StepInEpoch = 0
@@ -341,7 +346,8 @@ func (r *run) finish() (*Summary, error) {
 		return nil, err
 	}
 	s := &Summary{Steps: r.state.Step, Epochs: r.state.Epoch, ElapsedS: r.elapsed(), ClipsPerS: r.clipsPerS(),
-		Checkpoint: filepath.Join(r.dir, CheckpointFile), Resumed: r.opts.resume, Backend: r.backend.Name()}
+		Checkpoint: filepath.Join(r.dir, CheckpointFile), Resumed: r.opts.resume, Backend: r.backend.Name(),
+		PeakRSSMB: round(memstat.PeakRSSMB(), 1)}
 	for v := range r.store.IterVariables() {
 		if !isInternal(v.Path()) {
 			s.Params += v.Shape().Size()
