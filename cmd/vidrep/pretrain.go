@@ -70,7 +70,7 @@ func (c *PretrainCmd) Run() error {
 	if sum.Accuracy != nil {
 		acc = fmt.Sprintf(", pretext accuracy %.3f", *sum.Accuracy)
 	}
-	fmt.Printf("pretrain %s on %s: %d steps in %.0fs, loss %.4f%s; backbone in %s\n",
-		c.Method, c.Arch, sum.Steps, sum.ElapsedS, sum.Loss, acc, filepath.Join(c.Out, pretrain.BackboneFile))
+	fmt.Printf("pretrain %s on %s: %d steps in %.0fs, loss %.4f%s, peak RSS %.0f MiB; backbone in %s\n",
+		c.Method, c.Arch, sum.Steps, sum.ElapsedS, sum.Loss, acc, sum.PeakRSSMB, filepath.Join(c.Out, pretrain.BackboneFile))
 	return nil
 }

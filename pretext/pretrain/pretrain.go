@@ -233,8 +233,13 @@ func cacheLocate(idx map[string]prepare.Entry) func(root string, s dataset.Sampl
 // loaderData adapts a *loader.Loader to train.Data.
 type loaderData struct{ l *loader.Loader }
 
+var _ train.LoaderStats = loaderData{}
+
 // StepsPerEpoch is the loader's batches per epoch.
 func (d loaderData) StepsPerEpoch() int { return d.l.StepsPerEpoch() }
+
+// Stats are the loader's counters (train.LoaderStats: per-epoch loader wait and busy).
+func (d loaderData) Stats() loader.Stats { return d.l.Stats() }
 
 // Epoch starts the loader's pass for epoch, skipping skip batches.
 func (d loaderData) Epoch(epoch, skip int) (train.Batches, error) {
