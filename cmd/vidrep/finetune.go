@@ -89,7 +89,7 @@ func (c *FinetuneCmd) Run() error {
 	}
 	fmt.Printf("%s from %s on %d labeled videos (%s, seed %d) in %.0fs\n", how, res.Init, res.TrainVideos, res.Labels, res.Seed, res.WallS)
 	if res.Train != nil {
-		fmt.Printf("training peak RSS %.0f MiB (metrics.jsonl has it per epoch)\n", res.Train.PeakRSSMB)
+		fmt.Printf("peak RSS %.0f MiB by the end of training (per epoch in metrics.jsonl)\n", res.Train.PeakRSSMB)
 	}
 	if p := res.PreciseBN; p != nil {
 		fmt.Printf("batch-norm statistics recomputed over %d clips (%d batches, %d layers) in %.1fs\n", p.Clips, p.Batches, p.Layers, p.Seconds)
