@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Compares the pretext methods at one equal budget: each method pretrains the
+# same backbone for STEPS optimizer steps of 16 videos, then its frozen
+# features are linear-probed at 2 labels per class for seeds 0, 1 and 2,
+# beside a random-init backbone probed the same way. Prints one markdown row
+# per method: views per video, steps, wall seconds, the final epoch's pretext
+# accuracy (with chance) and loss, and the probe's test video top-1.
+#
+# Usage: bench/pretext_table.sh DATA OUT [STEPS]
+#   DATA   dataset directory (UCF101 layout with unlabeled videos, such as the
+#          one `vidrep demo` writes)
+#   OUT    directory for the runs (OUT/<method>, OUT/<method>-lin-<seed>)
+#   STEPS  optimizer steps per method (default 300)
+# Environment: VIDREP (binary, default bin/vidrep), METHODS (space-separated
+# subset, default all), VIDEOS (unlabeled videos, default: lines of
+# DATA/unlabeled.txt; sets the epochs so that STEPS is reached).
+# Resumable: a method whose OUT/<method>/summary.json exists is not pretrained
+# again and a probe whose result.json exists is not rerun; a run cut off
+# half-way is deleted and started over. A method that fails to pretrain gets a
+# row with the error's last line (OUT/<method>.log holds the whole output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[[ $# -ge 2 && $# -le 3 ]] || { sed -n '9,13p' "$0" >&2; exit 2; }
+DATA=$1 OUT=$2 STEPS=${3:-300}
+BIN=${VIDREP:-bin/vidrep}
+BATCH=16
+SEEDS=(0 1 2)
+METHODS=(${METHODS:-none pan speed vcop rotation arrow simclr moco byol order odd-one-out videomae})
+[[ -x $BIN ]] || { echo "pretext_table: no binary $BIN; run make build" >&2; exit 1; }
+[[ -d $DATA ]] || { echo "pretext_table: no dataset directory $DATA" >&2; exit 1; }
+VIDEOS=${VIDEOS:-$(wc -l <"$DATA/unlabeled.txt")}
+EPOCHS=$(((STEPS * BATCH + VIDEOS - 1) / VIDEOS + 1))
+CLIP=(--frames 4 --stride 3 --size 32)
+mkdir -p "$OUT"
+
+# views and chance of each method's pretext accuracy (batch 16; MoCo's queue
+# is half of the videos).
+declare -A VIEWS=([pan]=1 [speed]=1 [vcop]=3 [rotation]=1 [arrow]=1 [simclr]=2
+	[moco]=2 [byol]=2 [order]=3 [odd-one-out]=4 [videomae]=1)
+declare -A CHANCE=([pan]=1/8 [speed]=1/4 [vcop]=1/6 [rotation]=1/4 [arrow]=1/2
+	[order]=1/2 [odd-one-out]=1/4 [simclr]=1/$((2 * BATCH - 1)) [moco]=1/$((VIDEOS / 2 + 1)))
+
+arch_of() { [[ $1 == videomae || $1 == none-vit-micro ]] && echo vit-micro || echo r3d-small-res; }
+
+# pretrain METHOD: runs and times the pretraining unless it is already done.
+pretrain() {
+	local m=$1 dir=$OUT/$1 t0 t1
+	[[ -f $dir/summary.json && -f $dir/wall_s ]] && return 0
+	rm -rf "$dir" "$dir.error"
+	t0=$(date +%s.%N)
+	if ! "$BIN" pretrain --data "$DATA" --method "$m" --arch "$(arch_of "$m")" "${CLIP[@]}" \
+		--batch $BATCH --lr 2e-3 --no-flip --steps "$STEPS" --epochs "$EPOCHS" \
+		--out "$dir" --quiet >"$dir.log" 2>&1; then
+		grep -v '^\s*$' "$dir.log" | tail -1 >"$dir.error"
+		return 1
+	fi
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc >"$dir/wall_s"
+}
+
+# probe NAME SEED: linear probe of OUT/NAME's backbone (random init for the
+# none rows), unless its result.json exists.
+probe() {
+	local name=$1 s=$2 dir=$OUT/$1-lin-$2 init
+	[[ -f $dir/result.json ]] && return 0
+	rm -rf "$dir"
+	init=(--init "$OUT/$name")
+	[[ $name == none* ]] && init=(--init scratch --arch "$(arch_of "$name")" "${CLIP[@]}")
+	"$BIN" finetune --data "$DATA" "${init[@]}" --linear --labels 2/class --seed "$s" \
+		--no-flip --eval-clips 2 --eval-crops 1 --out "$dir" --quiet >"$dir.log" 2>&1 ||
+		{ echo "pretext_table: probe $name seed $s failed, see $dir.log" >&2; return 1; }
+}
+
+# probe_cell NAME: "mean ± std (a, b, c)" of the test video top-1 in percent.
+probe_cell() {
+	local s vals=()
+	for s in "${SEEDS[@]}"; do
+		vals+=("$(jq '.test.video.top1 * 100' "$OUT/$1-lin-$s/result.json")")
+	done
+	printf '%s\n' "${vals[@]}" | awk '{v[NR]=$1; m+=$1} END {m/=NR; for (i in v) q+=(v[i]-m)^2;
+		printf "%.1f ± %.1f (", m, sqrt(q/(NR-1)); for (i=1;i<=NR;i++) printf "%s%.1f", (i>1?", ":""), v[i]; printf ")"}'
+}
+
+# pretext_cells METHOD: "accuracy (chance) | loss" from the last epoch record.
+pretext_cells() {
+	local m=$1 rec acc loss
+	rec=$(grep '"kind":"epoch"' "$OUT/$m/metrics.jsonl" | tail -1)
+	[[ -n $rec ]] || rec=$(jq -c . "$OUT/$m/summary.json")
+	loss=$(jq -r '.loss | . * 10000 | round / 10000' <<<"$rec")
+	acc=$(jq -r 'if .accuracy == null then "" else (.accuracy * 1000 | round / 1000 | tostring) end' <<<"$rec")
+	case $m in
+	byol | videomae) acc="none (no accuracy)" ;;
+	simclr | moco) acc="instance acc $acc (chance ${CHANCE[$m]})" ;;
+	*) acc="$acc (chance ${CHANCE[$m]})" ;;
+	esac
+	echo "$acc | $loss"
+}
+
+echo "| method | backbone | views per video | steps | wall s | final pretext accuracy (chance) | final loss | linear 2/class top-1 %, mean ± std (seeds 0, 1, 2) |"
+echo "|---|---|---|---|---|---|---|---|"
+row_none() {
+	local s
+	for s in "${SEEDS[@]}"; do probe "$1" "$s"; done
+	echo "| $1 (random init) | $(arch_of "$1") | – | 0 | – | – | – | $(probe_cell "$1") |"
+}
+for m in "${METHODS[@]}"; do
+	if [[ $m == none ]]; then
+		row_none none
+		continue
+	fi
+	if ! pretrain "$m"; then
+		echo "| $m | $(arch_of "$m") | ${VIEWS[$m]:-?} | – | – | failed: $(sed 's/|/\\|/g' "$OUT/$m.error") | – | – |"
+		continue
+	fi
+	for s in "${SEEDS[@]}"; do probe "$m" "$s"; done
+	steps=$(jq .steps "$OUT/$m/summary.json")
+	printf '| %s | %s | %s | %s | %.0f | %s | %s |\n' "$m" "$(arch_of "$m")" "${VIEWS[$m]:-?}" "$steps" \
+		"$(cat "$OUT/$m/wall_s")" "$(pretext_cells "$m")" "$(probe_cell "$m")"
+	# videomae trains another backbone: give it its own random-init baseline.
+	if [[ $m == videomae ]]; then row_none none-vit-micro; fi
+done
