@@ -49,15 +49,25 @@ func WriteReport(out string, res *Results) error {
 // Headline returns the terminal summary: one line per init with top-1 at
 // each budget for the first protocol that trains on labels.
 func Headline(res *Results) string {
-	proto := headlineProtocol(res)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%-12s", "init \\ "+string(proto))
+	for i, proto := range accuracyProtocols(res) {
+		if i > 0 {
+			sb.WriteString("\n")
+		}
+		headlineTable(&sb, res, proto)
+	}
+	return sb.String()
+}
+
+// headlineTable writes one protocol's mean ± std table, inits by budgets.
+func headlineTable(sb *strings.Builder, res *Results, proto Protocol) {
+	fmt.Fprintf(sb, "%-12s", "init \\ "+string(proto))
 	for _, b := range res.Config.Labels {
-		fmt.Fprintf(&sb, "  %16s", b)
+		fmt.Fprintf(sb, "  %16s", b)
 	}
 	sb.WriteString("\n")
 	for _, init := range res.Config.Inits() {
-		fmt.Fprintf(&sb, "%-12s", init)
+		fmt.Fprintf(sb, "%-12s", init)
 		for _, b := range res.Config.Labels {
 			r, ok := findRow(res.Rows, init, b, proto)
 			cell := "–"
@@ -67,18 +77,29 @@ func Headline(res *Results) string {
 					cell += fmt.Sprintf(" (%+.0f)", 100*r.GainMean)
 				}
 			}
-			fmt.Fprintf(&sb, "  %16s", cell)
+			fmt.Fprintf(sb, "  %16s", cell)
 		}
 		sb.WriteString("\n")
 	}
-	return sb.String()
 }
 
-func headlineProtocol(res *Results) Protocol {
+// accuracyProtocols are the run's protocols that report top-1 (all but
+// retrieval), in the configured order.
+func accuracyProtocols(res *Results) []Protocol {
+	var out []Protocol
 	for _, p := range res.Config.Protocols {
 		if p != Retrieval {
-			return p
+			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// headlineProtocol is the first accuracy protocol, whose confusion
+// matrices the report shows (retrieval when there is none).
+func headlineProtocol(res *Results) Protocol {
+	if ps := accuracyProtocols(res); len(ps) > 0 {
+		return ps[0]
 	}
 	return Retrieval
 }
@@ -182,21 +203,28 @@ func buildDoc(res *Results, classes int) (*report.Doc, error) {
 	return doc, nil
 }
 
-// verdict states the answer in one paragraph: the best self-supervised init
-// against scratch at the smallest budget, for the headline protocol.
+// verdict states the answer in one paragraph: for each accuracy protocol,
+// the best self-supervised init against scratch at the smallest budget.
 func verdict(res *Results) string {
-	proto := headlineProtocol(res)
 	if len(res.Config.Labels) == 0 {
 		return "No label budgets were run."
 	}
 	smallest := res.Config.Labels[0]
-	best, ok := Best(res.Rows, proto, smallest)
-	scratch, okS := findRow(res.Rows, InitScratch, smallest, proto)
-	if !ok || !okS {
+	var parts []string
+	for _, proto := range accuracyProtocols(res) {
+		best, ok := Best(res.Rows, proto, smallest)
+		scratch, okS := findRow(res.Rows, InitScratch, smallest, proto)
+		if !ok || !okS {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %.1f%% ± %.1f top-1 against %.1f%% ± %.1f from scratch (%+.1f points)",
+			proto, best.Init, 100*best.Mean, 100*best.Std, 100*scratch.Mean, 100*scratch.Std, 100*(best.Mean-scratch.Mean)))
+	}
+	if len(parts) == 0 {
 		return "No self-supervised method was compared with scratch."
 	}
-	return fmt.Sprintf("At the smallest label budget (%s, %s), the best self-supervised initialisation, %s, reaches %.1f%% ± %.1f top-1 against %.1f%% ± %.1f from scratch: %+.1f points, over %d seeds. Every method's number is below, whether it helps or not.",
-		smallest, proto, best.Init, 100*best.Mean, 100*best.Std, 100*scratch.Mean, 100*scratch.Std, 100*(best.Mean-scratch.Mean), best.Seeds)
+	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds: %s. Every method's number is below, whether it helps or not.",
+		smallest, res.Config.Seeds, strings.Join(parts, "; "))
 }
 
 func hasProtocol(ps []Protocol, p Protocol) bool {
