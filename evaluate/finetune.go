@@ -48,6 +48,13 @@ type FinetuneConfig struct {
 	LinearClips int          // default 5
 	LinearCfg   LinearConfig // the probe's optimiser settings
 
+	// ProbeHead starts fine-tuning from a linear probe's head instead of a
+	// random one (LP-FT, Kumar et al., ICLR 2022): the probe is fitted on
+	// the frozen backbone's features first, so the early, large gradients
+	// of a random head do not wreck pretrained features. Same protocol for
+	// every initialisation, scratch included.
+	ProbeHead bool
+
 	Epochs         int     // default 10
 	Batch          int     // clips per training batch (default 16; lowered to the subset's size)
 	LR             float64 // peak learning rate (default 1e-3)
@@ -332,6 +339,11 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 	if cfg.BackboneLRMult != 1 {
 		tc.LRMultipliers = map[string]float64{BackboneScope: cfg.BackboneLRMult}
 	}
+	if cfg.ProbeHead && !cfg.Resume {
+		if res.Probe, err = n.fitProbeHead(ctx, cfg, root, subset); err != nil {
+			return err
+		}
+	}
 	opts := []train.Option{train.WithResume(cfg.Resume), train.WithInfo(n.info(cfg, len(subset)))}
 	if cfg.Quiet {
 		opts = append(opts, train.WithQuiet())
@@ -368,6 +380,7 @@ func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
 		info["protocol"] = "linear"
 	} else {
 		info["precise_bn_batches"] = cfg.PreciseBNBatches // 0: off
+		info["probe_head"] = cfg.ProbeHead
 		if cfg.NoPreciseBN {
 			info["precise_bn_batches"] = 0
 		}
@@ -381,13 +394,28 @@ func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
 // linearProbe extracts features of the frozen backbone once, fits the
 // logistic regression, and saves backbone + head as a run.
 func (n *network) linearProbe(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample, res *Result) error {
-	if err := n.ensureBackbone(cfg.Seed); err != nil {
+	ps, err := n.fitProbeHead(ctx, cfg, root, subset)
+	if err != nil {
 		return err
+	}
+	if err := train.SaveStore(n.store, filepath.Join(cfg.Out, train.CheckpointFile), BackboneScope, HeadScope); err != nil {
+		return err
+	}
+	res.Probe, res.ClipsPerS = ps, ps.ClipsPerS
+	return report.WriteJSON(filepath.Join(cfg.Out, "linear.json"), map[string]any{"probe": ps, "info": n.info(cfg, len(subset))})
+}
+
+// fitProbeHead fits a logistic regression on the frozen backbone's
+// features of the labeled clips (LinearClips per video) and makes it the
+// network's head.
+func (n *network) fitProbeHead(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample) (*ProbeSummary, error) {
+	if err := n.ensureBackbone(cfg.Seed); err != nil {
+		return nil, err
 	}
 	t0 := time.Now()
 	pv, err := n.runViews(ctx, cfg.Runtime, root, subset, cfg.LinearClips, 1, false, "features")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var x [][]float32
 	var y []int
@@ -401,25 +429,18 @@ func (n *network) linearProbe(ctx context.Context, cfg FinetuneConfig, root stri
 	t1 := time.Now()
 	m, err := TrainLinear(x, y, len(n.spec.Classes), cfg.LinearCfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	met, err := Classify(m.Predict(x), y, len(n.spec.Classes))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ps := &ProbeSummary{Rows: len(x), Dim: len(x[0]), Loss: m.Loss, TrainAcc: met.Top1, Config: cfg.LinearCfg.withDefaults(),
 		ExtractS: extract, FitS: time.Since(t1).Seconds()}
 	if extract > 0 {
 		ps.ClipsPerS = float64(pv.Clips) / extract
 	}
-	if err := n.setHead(m); err != nil {
-		return err
-	}
-	if err := train.SaveStore(n.store, filepath.Join(cfg.Out, train.CheckpointFile), BackboneScope, HeadScope); err != nil {
-		return err
-	}
-	res.Probe, res.ClipsPerS = ps, ps.ClipsPerS
-	return report.WriteJSON(filepath.Join(cfg.Out, "linear.json"), map[string]any{"probe": ps, "info": n.info(cfg, len(subset))})
+	return ps, n.setHead(m)
 }
 
 // setHead stores a linear model as the head variables models.LinearHead

@@ -143,6 +143,7 @@ func TestFinetuneEvaluateEndToEnd(t *testing.T) {
 	}
 	t.Run("linear probe from the run", func(t *testing.T) { testLinear(t, data, a.RunDir) })
 	t.Run("linear probe on random features learns", func(t *testing.T) { testLinearLearns(t, data) })
+	t.Run("fine-tuning from the probe's head", func(t *testing.T) { testProbeHead(t, data) })
 	t.Run("init from a weights file", func(t *testing.T) { testInitFile(t, data, a.RunDir) })
 	t.Run("retrieval and knn", func(t *testing.T) { testRetrieveKNN(t, data, a.RunDir) })
 	t.Run("predict", func(t *testing.T) { testPredict(t, data, a.RunDir) })
@@ -201,6 +202,52 @@ func testLinear(t *testing.T, data, init string) {
 	}
 	if !reflect.DeepEqual(ev.Video, a.Test.Video) {
 		t.Errorf("evaluating the saved linear run gives %+v, the probe measured %+v", ev.Video, a.Test.Video)
+	}
+}
+
+// testProbeHead checks LP-FT: with ProbeHead, fine-tuning starts from the
+// head a linear probe fits on the same clips. At a learning rate of 1e-9 the
+// head that training saves is still that probe's head.
+func testProbeHead(t *testing.T, data string) {
+	dir := t.TempDir()
+	probe := tinyFinetune(data, filepath.Join(dir, "probe"))
+	probe.Linear, probe.LinearClips, probe.SkipEval = true, 2, true
+	ft := tinyFinetune(data, filepath.Join(dir, "lpft"))
+	ft.ProbeHead, ft.LinearClips, ft.SkipEval, ft.NoPreciseBN, ft.Epochs, ft.LR = true, 2, true, true, 1, 1e-9
+	var heads []map[string][]float32
+	for _, cfg := range []FinetuneConfig{probe, ft} {
+		r, err := Finetune(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Probe == nil || r.Probe.Rows != 6*2 {
+			t.Fatalf("%s: probe summary %+v, want 12 rows (6 videos x 2 clips)", cfg.Out, r.Probe)
+		}
+		store, err := train.LoadStore(cfg.Out, HeadScope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := map[string][]float32{}
+		for v := range store.IterVariables() {
+			if v.HasValue() {
+				head[v.Path()] = values(t, store, v.Path())
+			}
+		}
+		heads = append(heads, head)
+	}
+	if len(heads[0]) != 2 || len(heads[1]) != 2 {
+		t.Fatalf("head variables: probe %d, fine-tune %d, want weight and bias", len(heads[0]), len(heads[1]))
+	}
+	for path, want := range heads[0] {
+		got := heads[1][path]
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d values after fine-tuning, %d in the probe", path, len(got), len(want))
+		}
+		for i := range want {
+			if d := got[i] - want[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("%s[%d]: fine-tuning started from %g, the probe fitted %g", path, i, got[i], want[i])
+			}
+		}
 	}
 }
 

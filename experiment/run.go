@@ -43,6 +43,10 @@ type Config struct {
 	// NoFlip turns off horizontal flips in pretraining and fine-tuning, for
 	// classes with a left/right direction (the synthetic benchmark, SSv2).
 	NoFlip bool
+	// ProbeHead starts every fine-tuning cell from a linear probe's head
+	// (LP-FT, evaluate.FinetuneConfig.ProbeHead); supervised source
+	// training starts from scratch either way.
+	ProbeHead bool
 
 	PretrainEpochs, PretrainBatch int
 	PretrainLR                    float64
@@ -252,7 +256,8 @@ func (c Config) runCell(ctx context.Context, cell Cell, initDir, dir string) (Ce
 		Init: initDir, Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
 		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, NoFlip: c.NoFlip,
-		Info: map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
+		ProbeHead: c.ProbeHead && cell.Protocol == Finetune,
+		Info:      map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
 	})
 	if err != nil {
 		return r, err

@@ -53,6 +53,7 @@ type FinetuneCmd struct {
 	Optimizer      string  `help:"adamw or sgd." default:"adamw" enum:"adamw,sgd"`
 	Augment        string  `help:"Training augmentation: train (crop, flip, light colour) or strong." default:"train" enum:"train,strong"`
 	NoFlip         bool    `name:"no-flip" help:"No horizontal flips: for classes with a left/right direction (Something-Something, the synthetic benchmark)."`
+	ProbeHead      bool    `name:"probe-head" help:"Start fine-tuning from a linear probe's head instead of a random one (LP-FT): pretrained features are not wrecked by a random head's first gradients."`
 	Seed           uint64  `help:"Seed of the label subset, initialisation and data order." default:"0"`
 	Resume         bool    `help:"Continue the interrupted run in --out."`
 
@@ -74,7 +75,7 @@ func (c *FinetuneCmd) Run() error {
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		Linear: c.Linear, LinearClips: c.LinearClips,
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, BackboneLRMult: c.BackboneLRMult, WeightDecay: c.WeightDecay,
-		WarmupEpochs: c.WarmupEpochs, LabelSmoothing: c.LabelSmoothing, Optimizer: c.Optimizer, Augment: c.Augment, NoFlip: c.NoFlip,
+		WarmupEpochs: c.WarmupEpochs, LabelSmoothing: c.LabelSmoothing, Optimizer: c.Optimizer, Augment: c.Augment, NoFlip: c.NoFlip, ProbeHead: c.ProbeHead,
 		PreciseBNBatches: max(c.PreciseBNBatches, 0), NoPreciseBN: c.PreciseBNBatches == 0,
 		Seed: c.Seed, Resume: c.Resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, SkipEval: c.NoEval,
 		Info:    map[string]any{"version": version, "command": "finetune"},
