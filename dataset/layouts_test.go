@@ -423,6 +423,28 @@ func TestPretrainSamples(t *testing.T) {
 	if got := fmt.Sprint(paths(d.PretrainSamples(2))); got != "[extra/u1.mp4 extra/u2.mp4]" {
 		t.Fatalf("with %s: %s", UnlabeledList, got)
 	}
+	// With the train side: the unlabeled videos, then split 2's training
+	// videos with labels hidden, and none of its test videos.
+	got := d.PretrainSamplesWithTrain(2)
+	want := paths(append(append([]Sample(nil), d.Unlabeled...), d.Splits[1].Train...))
+	if fmt.Sprint(paths(got)) != fmt.Sprint(want) || got[0].Path != "extra/u1.mp4" {
+		t.Fatalf("with train: %v, want the unlabeled videos then %v", paths(got), want)
+	}
+	test := map[string]bool{}
+	for _, s := range d.Splits[1].Test {
+		test[s.Path] = true
+	}
+	for _, s := range got {
+		if s.Label != Unlabeled || test[s.Path] {
+			t.Fatalf("with train: %+v keeps its label or is a test video", s)
+		}
+	}
+	if d.Splits[1].Train[0].Label == Unlabeled {
+		t.Fatal("PretrainSamplesWithTrain changed the dataset's labels")
+	}
+	if got := fmt.Sprint(paths(d.PretrainSamplesWithTrain(9))); got != "[extra/u1.mp4 extra/u2.mp4]" {
+		t.Fatalf("split 9 with train: %s, want the unlabeled videos alone", got)
+	}
 }
 
 func TestDetectFormat(t *testing.T) {

@@ -155,6 +155,23 @@ func (d *Dataset) PretrainSamples(n int) []Sample {
 	return out
 }
 
+// PretrainSamplesWithTrain returns the Unlabeled samples followed by the
+// train side of split n with labels hidden: the usual protocol of
+// self-supervised papers on UCF101 (pretrain on the split's training videos,
+// never on its test videos), with any unlabeled pool added. A bad n gives
+// the unlabeled samples alone.
+func (d *Dataset) PretrainSamplesWithTrain(n int) []Sample {
+	out := append([]Sample(nil), d.Unlabeled...)
+	if n < 1 || n > len(d.Splits) {
+		return out
+	}
+	for _, s := range d.Splits[n-1].Train {
+		s.Label = Unlabeled
+		out = append(out, s)
+	}
+	return out
+}
+
 // Split returns split n (1-based), or a usage error naming the splits the
 // dataset has.
 func (d *Dataset) Split(n int) (Split, error) {

@@ -47,6 +47,9 @@ type Config struct {
 	// (LP-FT, evaluate.FinetuneConfig.ProbeHead); supervised source
 	// training starts from scratch either way.
 	ProbeHead bool
+	// PretrainWithTrain adds the split's training videos, labels hidden,
+	// to the unlabeled videos every self-supervised pretraining reads.
+	PretrainWithTrain bool
 
 	PretrainEpochs, PretrainBatch int
 	PretrainLR                    float64
@@ -173,7 +176,7 @@ func (c Config) pretrainOnce(ctx context.Context, method string) (PretrainInfo, 
 	if !exists(filepath.Join(dir, pretrain.BackboneFile)) {
 		fmt.Fprintf(c.Log, "experiment: pretraining %s (%s, %d epochs)\n", method, c.Arch, c.PretrainEpochs)
 		_, err := pretrain.Run(ctx, pretrain.Config{
-			Data: c.Data, Format: c.Format, Split: c.Split, Out: dir,
+			Data: c.Data, Format: c.Format, Split: c.Split, WithTrain: c.PretrainWithTrain, Out: dir,
 			Method: method, Arch: c.Arch, Width: c.Width,
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 			LR: c.PretrainLR, Seed: 1, Resume: exists(filepath.Join(dir, train.CheckpointFile)),

@@ -21,13 +21,14 @@ type ExperimentCmd struct {
 	Supervised string   `help:"Labeled source dataset for supervised transfer (empty: skip)." type:"path"`
 	Import     string   `help:"A .safetensors weights file to compare as one more initialisation." type:"path"`
 
-	Arch      string  `help:"Backbone name." default:"r3d-small"`
-	Width     float64 `help:"Channel width multiplier (0: the architecture's default)." default:"0"`
-	Frames    int     `help:"Frames per clip." default:"8"`
-	Stride    int     `help:"Temporal stride." default:"2"`
-	Size      int     `help:"Side of the square crops." default:"112"`
-	NoFlip    bool    `name:"no-flip" help:"No horizontal flips: for classes with a left/right direction (SSv2, the synthetic benchmark)."`
-	ProbeHead bool    `name:"probe-head" help:"Fine-tune every initialisation from a linear probe's head (LP-FT) instead of a random one."`
+	Arch              string  `help:"Backbone name." default:"r3d-small"`
+	Width             float64 `help:"Channel width multiplier (0: the architecture's default)." default:"0"`
+	Frames            int     `help:"Frames per clip." default:"8"`
+	Stride            int     `help:"Temporal stride." default:"2"`
+	Size              int     `help:"Side of the square crops." default:"112"`
+	NoFlip            bool    `name:"no-flip" help:"No horizontal flips: for classes with a left/right direction (SSv2, the synthetic benchmark)."`
+	PretrainWithTrain bool    `name:"pretrain-with-train" help:"Pretrain on the split's training videos too, labels hidden (never its test videos)."`
+	ProbeHead         bool    `name:"probe-head" help:"Fine-tune every initialisation from a linear probe's head (LP-FT) instead of a random one."`
 
 	PretrainEpochs   int     `name:"pretrain-epochs" default:"10" help:"Epochs of each pretraining."`
 	PretrainBatch    int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`
@@ -54,7 +55,8 @@ func (c *ExperimentCmd) Run() error {
 		Methods: c.Methods, Labels: c.Labels, Seeds: c.Seeds, Protocols: protos,
 		Supervised: c.Supervised, SupervisedEpochs: c.SupervisedEpochs, Import: c.Import,
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size, NoFlip: c.NoFlip, ProbeHead: c.ProbeHead,
-		PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR,
+		PretrainWithTrain: c.PretrainWithTrain,
+		PretrainEpochs:    c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR,
 		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, Version: version,
 		Runtime: c.runtime(0),

@@ -36,7 +36,10 @@ type Config struct {
 	Data   string // dataset root
 	Format string // dataset layout ("" or "auto" detects it)
 	Split  int    // split whose train side is used when the dataset has no unlabeled videos (default 1)
-	Out    string // run directory
+	// WithTrain adds the split's training videos, labels hidden, to the
+	// unlabeled ones (dataset.PretrainSamplesWithTrain).
+	WithTrain bool
+	Out       string // run directory
 
 	Method string // pretext method or combination (see pretext.New)
 	Arch   string // backbone name (see models.Names)
@@ -127,6 +130,9 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 		return nil, err
 	}
 	samples := pretext.HideLabels(ds.PretrainSamples(c.Split))
+	if c.WithTrain {
+		samples = pretext.HideLabels(ds.PretrainSamplesWithTrain(c.Split))
+	}
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("%s: no videos to pretrain on (no unlabeled videos and no train side of split %d)", c.Data, c.Split)
 	}
