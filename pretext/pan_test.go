@@ -10,8 +10,8 @@ import (
 
 func TestPanPathStaysInsideAndMovesAlongItsDirection(t *testing.T) {
 	cases := []struct{ w, h, frames int }{
-		{32, 32, 4},  // the demo's clips
-		{32, 24, 8},  // landscape, a long clip: the step shrinks to fit
+		{32, 32, 4}, // the demo's clips
+		{32, 24, 8}, // landscape, a long clip: the step shrinks to fit
 		{128, 112, 16},
 	}
 	for _, c := range cases {
