@@ -58,7 +58,7 @@ func DefaultDemo(out string) DemoConfig {
 			PretrainEpochs: 32, PretrainBatch: 16, PretrainLR: 2e-3,
 			FinetuneEpochs: 12, FinetuneBatch: 8, FinetuneLR: 2e-3,
 			// 40 epochs of the source's 240 labeled videos: 9,600 clips,
-			// as many as the self-supervised pretraining sees.
+			// about as many as the self-supervised pretraining sees.
 			SupervisedEpochs: 40,
 			EvalClips:        2, EvalCrops: 1,
 		},
