@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,7 +139,7 @@ func TestRecomputeBNMatchesDatasetMoments(t *testing.T) {
 	// Nothing else changed: weights, biases, num_batches_tracked.
 	after := snapshot(t, n.store)
 	for path, v := range before {
-		if !isRunningStat(path) && !equalF32(v, after[path]) {
+		if !isRunningStat(path) && !slices.Equal(v, after[path]) {
 			t.Errorf("%s changed: %v -> %v", path, v, after[path])
 		}
 	}
@@ -182,18 +183,6 @@ func values(t *testing.T, store *model.Store, path string) []float32 {
 		out[k] = float32(i[k])
 	}
 	return out
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestDefaultPreciseBNBatches(t *testing.T) {
@@ -250,7 +239,7 @@ func testPreciseBN(t *testing.T, data string, a *Result) {
 		t.Fatal(err)
 	}
 	path := "/" + BackboneScope + "/stem/1/running_var"
-	if equalF32(values(t, got, path), values(t, old, path)) {
+	if slices.Equal(values(t, got, path), values(t, old, path)) {
 		t.Errorf("%s is the same with and without precise batch norm", path)
 	}
 }
@@ -273,7 +262,7 @@ func testResumeFinished(t *testing.T, cfg FinetuneConfig) {
 	}
 	b, a := snapshot(t, before), snapshot(t, after)
 	for path := range b {
-		if !equalF32(b[path], a[path]) {
+		if !slices.Equal(b[path], a[path]) {
 			t.Errorf("resuming the finished run changed %s", path)
 		}
 	}
@@ -328,7 +317,7 @@ func testStopInPreciseBN(t *testing.T, data string, a *Result, out string) {
 	}
 	g := snapshot(t, got)
 	for path, v := range snapshot(t, want) {
-		if !equalF32(v, g[path]) {
+		if !slices.Equal(v, g[path]) {
 			t.Errorf("resumed run's %s differs from the uninterrupted run's", path)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,7 +188,7 @@ func testLinear(t *testing.T, data, init string) {
 		t.Errorf("probe run saved %d backbone variables, the init run has %d", len(g), len(w))
 	}
 	for path := range w {
-		if !equalF32(w[path], g[path]) {
+		if !slices.Equal(w[path], g[path]) {
 			t.Errorf("linear probe changed backbone variable %s", path)
 		}
 	}

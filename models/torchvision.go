@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -191,7 +192,7 @@ func (p *importPlan) check(f *safetensors.File, arch string) error {
 		switch {
 		case !ok:
 			missing = append(missing, it.key)
-		case !equalDims(info.Shape, it.shape):
+		case !slices.Equal(info.Shape, it.shape):
 			wrong = append(wrong, fmt.Sprintf("%s is %v, the model wants %v", it.key, info.Shape, it.shape))
 		}
 	}
@@ -222,18 +223,6 @@ func abbreviate(items []string, n int) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
-}
-
-func equalDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // load reads every planned tensor, converts its layout and sets it.

@@ -18,6 +18,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -306,22 +307,10 @@ func (sf *File) CheckShape(name string, want []int) error {
 	if !ok {
 		return fmt.Errorf("%s: %w %q", sf.path, ErrNoTensor, name)
 	}
-	if !equalInts(info.Shape, want) {
+	if !slices.Equal(info.Shape, want) {
 		return fmt.Errorf("%s: tensor %q has shape %v, want %v", sf.path, name, info.Shape, want)
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // String is a short "dtype[shape]" for messages.

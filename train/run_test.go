@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestRunDirectoryFiles(t *testing.T) {
 			epochs++
 		}
 	}
-	if want := []int{1, 2, 4, 6, 8, 9}; !equalInts(steps, want) || epochs != 3 {
+	if want := []int{1, 2, 4, 6, 8, 9}; !slices.Equal(steps, want) || epochs != 3 {
 		t.Errorf("logged steps %v and %d epochs, want %v and 3", steps, epochs, want)
 	}
 	if _, err := LoadStore(dir); err != nil {
@@ -243,18 +244,6 @@ func metricSteps(t *testing.T, dir string) string {
 		sb.WriteString(r.Kind + " " + itoa(r.Step) + " " + ftoa(r.Loss) + "\n")
 	}
 	return sb.String()
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestProgressBarShowsLossAndRate(t *testing.T) {
