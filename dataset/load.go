@@ -144,15 +144,7 @@ func (d *Dataset) PretrainSamples(n int) []Sample {
 	if len(d.Unlabeled) > 0 {
 		return append([]Sample(nil), d.Unlabeled...)
 	}
-	if n < 1 || n > len(d.Splits) {
-		return nil
-	}
-	out := make([]Sample, len(d.Splits[n-1].Train))
-	for i, s := range d.Splits[n-1].Train {
-		s.Label = Unlabeled
-		out[i] = s
-	}
-	return out
+	return d.hiddenTrain(nil, n)
 }
 
 // PretrainSamplesWithTrain returns the Unlabeled samples followed by the
@@ -161,7 +153,12 @@ func (d *Dataset) PretrainSamples(n int) []Sample {
 // never on its test videos), with any unlabeled pool added. A bad n gives
 // the unlabeled samples alone.
 func (d *Dataset) PretrainSamplesWithTrain(n int) []Sample {
-	out := append([]Sample(nil), d.Unlabeled...)
+	return d.hiddenTrain(append([]Sample(nil), d.Unlabeled...), n)
+}
+
+// hiddenTrain appends the train side of split n (1-based), labels hidden,
+// to out; a bad n appends nothing.
+func (d *Dataset) hiddenTrain(out []Sample, n int) []Sample {
 	if n < 1 || n > len(d.Splits) {
 		return out
 	}

@@ -129,10 +129,11 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	samples := pretext.HideLabels(ds.PretrainSamples(c.Split))
+	pool := ds.PretrainSamples
 	if c.WithTrain {
-		samples = pretext.HideLabels(ds.PretrainSamplesWithTrain(c.Split))
+		pool = ds.PretrainSamplesWithTrain
 	}
+	samples := pretext.HideLabels(pool(c.Split))
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("%s: no videos to pretrain on (no unlabeled videos and no train side of split %d)", c.Data, c.Split)
 	}
