@@ -18,6 +18,7 @@ type BenchModelFlags struct {
 	Frames     int     `help:"Frames per clip." default:"8"`
 	Size       int     `help:"Frame height and width." default:"32"`
 	Dtype      string  `help:"Compute dtype: f32 or bf16." default:"f32" enum:"f32,bf16"`
+	Classes    int     `help:"Classes of the training head (0: 10, the CPU anchor's; the GPU anchor uses 101)." default:"0"`
 	Steps      int     `help:"Timed steps." default:"10"`
 	Warmup     int     `help:"Untimed steps after the first (compile) call." default:"2"`
 	Backend    string  `help:"go or xla:<plugin> (default: $GOMLX_BACKEND, else go)."`
@@ -37,7 +38,7 @@ func (f *BenchModelFlags) run(train bool) error {
 	fmt.Fprintf(os.Stderr, "bench %s: %s on %s\n", map[bool]string{true: "train", false: "infer"}[train], f.Arch, backend.Description())
 	res, err := bench.Run(bench.Config{
 		Arch: f.Arch, Options: models.Options{Width: f.Width},
-		Batch: f.Batch, Frames: f.Frames, Size: f.Size, Steps: f.Steps, Warmup: f.Warmup,
+		Batch: f.Batch, Frames: f.Frames, Size: f.Size, Classes: f.Classes, Steps: f.Steps, Warmup: f.Warmup,
 		DType: f.Dtype, Train: train, CPUProfile: f.Cpuprofile, Backend: backend,
 	}, os.Stderr)
 	if err != nil {
