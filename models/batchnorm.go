@@ -76,13 +76,13 @@ func batchNorm(scope *model.Scope, x, residual *Node, training, relu bool) *Node
 
 	n := x.Shape().Size() / c
 	if residual != nil {
-		residual = ConvertDType(residual, dtypes.Float32)
+		residual = ConvertDType(residual, x.DType())
 	}
-	y, mean, variance := batchNormTrain(ConvertDType(x, dtypes.Float32), gamma.NodeValue(g), beta.NodeValue(g), residual, relu)
+	y, mean, variance := batchNormTrain(x, gamma.NodeValue(g), beta.NodeValue(g), residual, relu)
 	if rec := recordedMoments(g); rec != nil { // see RecordBatchNormMoments
 		rec.Scopes, rec.Counts = append(rec.Scopes, scope.Scope()), append(rec.Counts, n)
 		rec.Means, rec.Vars = append(rec.Means, mean), append(rec.Vars, variance)
-		return ConvertDType(y, x.DType())
+		return y
 	}
 
 	m := float64(BatchNormMomentum)
@@ -90,20 +90,25 @@ func batchNorm(scope *model.Scope, x, residual *Node, training, relu bool) *Node
 	runMean.SetNodeValue(Add(MulScalar(runMean.NodeValue(g), 1-m), MulScalar(mean, m)))
 	runVar.SetNodeValue(Add(MulScalar(runVar.NodeValue(g), 1-m), MulScalar(unbiased, m)))
 	tracked.SetNodeValue(AddScalar(tracked.NodeValue(g), 1))
-	return ConvertDType(y, x.DType())
+	return y
 }
 
 // batchNormTrain normalises x [..., C] with its batch statistics and
 // returns y = gamma*(x-mean)/sqrt(var+eps) + beta (plus residual if not
-// nil, then ReLU if relu) and
-// the (gradient-stopped) mean and biased variance [C].
+// nil, then ReLU if relu), in x's dtype, and the (gradient-stopped) mean
+// and biased variance [C].
+//
+// Statistics and arithmetic run in gamma's dtype (float32 in models), but
+// only inside expressions a compiler fuses: every full-size tensor that is
+// stored (y, dx) keeps x's dtype, so a bf16 network moves bf16 through
+// memory, as cuDNN's batch norm does.
 //
 // Its gradient is written by hand (as conv3DMatmul's: identities on x,
 // gamma and beta whose gradient functions read dL/dy recorded by y's), so
 // the backward pass is the textbook formula in a handful of full-size
 // passes instead of autodiff through every elementwise op:
 // dx = a*(dy - mean(dy) - xc*inv^2*mean(dy*xc)), a = gamma*inv,
-// dgamma = inv*sum(dy*xc), dbeta = sum(dy).
+// dgamma = inv*sum(dy*xc), dbeta = sum(dy). ReLU's mask is read from y.
 func batchNormTrain(x, gamma, beta, residual *Node, relu bool) (y, mean, variance *Node) {
 	rank := x.Rank()
 	c := x.Shape().Dimensions[rank-1]
@@ -118,8 +123,10 @@ func batchNormTrain(x, gamma, beta, residual *Node, relu bool) (y, mean, varianc
 	bshape[rank-1] = c
 	bc := func(v *Node) *Node { return Reshape(v, bshape...) }
 	n := float64(x.Shape().Size() / c)
+	io, acc := x.DType(), gamma.DType()
+	wide := func(v *Node) *Node { return ConvertDType(v, acc) }
 
-	xs := StopGradient(x)
+	xs := wide(StopGradient(x))
 	mean = ReduceMean(xs, axes...)
 	centred := Sub(xs, bc(mean))
 	variance = ReduceMean(Mul(centred, centred), axes...)
@@ -128,18 +135,19 @@ func batchNormTrain(x, gamma, beta, residual *Node, relu bool) (y, mean, varianc
 	scale := Mul(gs, inv)
 	y0 := Add(Mul(centred, bc(scale)), bc(bs))
 	if residual != nil {
-		y0 = Add(y0, StopGradient(residual))
+		y0 = Add(y0, wide(StopGradient(residual)))
 	}
 	if relu {
 		y0 = Relu(y0)
 	}
+	yOut := ConvertDType(y0, io)
 
-	var dy *Node
+	var dy *Node             // dL/dy after ReLU's mask, in x's dtype
 	var sumDy, sumDyXc *Node // shared by the three gradient functions
 	sums := func() {
 		if sumDy == nil {
-			sumDy = ReduceSum(dy, axes...)
-			sumDyXc = ReduceSum(Mul(dy, centred), axes...)
+			sumDy = ReduceSum(wide(dy), axes...)
+			sumDyXc = ReduceSum(Mul(wide(dy), centred), axes...)
 		}
 	}
 	xIn := IdentityWithCustomGradient(x, func(_, v *Node) *Node {
@@ -150,7 +158,7 @@ func batchNormTrain(x, gamma, beta, residual *Node, relu bool) (y, mean, varianc
 		// dx = dy*a + xc*k + b with k = -a*inv^2*sum(dy*xc)/n, b = -a*sum(dy)/n.
 		k := MulScalar(Mul(Mul(scale, Mul(inv, inv)), sumDyXc), -1/n)
 		b := MulScalar(Mul(scale, sumDy), -1/n)
-		return Add(Add(Mul(dy, bc(scale)), Mul(centred, bc(k))), bc(b))
+		return ConvertDType(Add(Add(Mul(wide(dy), bc(scale)), Mul(centred, bc(k))), bc(b)), io)
 	})
 	gIn := IdentityWithCustomGradient(gamma, func(_, v *Node) *Node {
 		if dy == nil {
@@ -166,21 +174,21 @@ func batchNormTrain(x, gamma, beta, residual *Node, relu bool) (y, mean, varianc
 		sums()
 		return sumDy
 	})
-	link := Add(Add(firstElement(xIn), firstElement(gIn)), firstElement(bIn))
+	link := Add(Add(wide(firstElement(xIn)), firstElement(gIn)), firstElement(bIn))
 	if residual != nil {
 		resIn := IdentityWithCustomGradient(residual, func(_, v *Node) *Node {
 			if dy == nil {
 				return v
 			}
-			return dy
+			return ConvertDType(dy, residual.DType())
 		})
-		link = Add(link, firstElement(resIn))
+		link = Add(link, wide(firstElement(resIn)))
 	}
-	y = IdentityWithCustomGradient(Add(StopGradient(y0), MulScalar(link, 0)), func(_, v *Node) *Node {
+	y = IdentityWithCustomGradient(Add(StopGradient(yOut), ConvertDType(MulScalar(link, 0), io)), func(_, v *Node) *Node {
 		dy = v
 		if relu {
 			// ReLU's gradient: dy where the output is positive.
-			dy = Where(GreaterThan(y0, ScalarZero(v.Graph(), v.DType())), v, ScalarZero(v.Graph(), v.DType()))
+			dy = Where(GreaterThan(yOut, ScalarZero(v.Graph(), io)), v, ScalarZero(v.Graph(), v.DType()))
 		}
 		return v
 	})

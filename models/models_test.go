@@ -235,6 +235,36 @@ func TestBatchNormGradient(t *testing.T) {
 	}
 }
 
+// TestBatchNormTrainBF16 checks that a bf16 input gives a bf16 output and
+// bf16 input and residual gradients (statistics stay in float32), matching
+// the float64 computation to bf16's precision.
+func TestBatchNormTrainBF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x, res, r := randTensor(rng, 2, 3, 2, 2, 4), randTensor(rng, 2, 3, 2, 2, 4), randTensor(rng, 2, 3, 2, 2, 4)
+	gamma, beta := randTensor(rng, 4), randTensor(rng, 4)
+	run := func(io, acc dtypes.DType) []*tensors.Tensor {
+		return MustExecOnceN(testBackend(), func(x, gamma, beta, r, res *Node) []*Node {
+			xi, resi := ConvertDType(x, io), ConvertDType(res, io)
+			y, _, _ := batchNormTrain(xi, ConvertDType(gamma, acc), ConvertDType(beta, acc), resi, true)
+			loss := ReduceAllSum(Mul(ConvertDType(y, dtypes.Float64), r))
+			grads := Gradient(loss, xi, resi)
+			out := []*Node{y}
+			for _, n := range append(out, grads...) {
+				if n.DType() != io {
+					t.Errorf("io %s: a node has dtype %s", io, n.DType())
+				}
+			}
+			return []*Node{ConvertDType(y, dtypes.Float64), ConvertDType(grads[0], dtypes.Float64), ConvertDType(grads[1], dtypes.Float64)}
+		}, x, gamma, beta, r, res)
+	}
+	got, want := run(dtypes.BFloat16, dtypes.Float32), run(dtypes.Float64, dtypes.Float64)
+	for i, name := range []string{"y", "dx", "dresidual"} {
+		if d := maxRelDiff(tensors.MustCopyFlatData[float64](got[i]), tensors.MustCopyFlatData[float64](want[i])); d > 3e-2 {
+			t.Errorf("%s: max relative difference %g against float64", name, d)
+		}
+	}
+}
+
 // TestWidthScalesSmallVariants checks that a width multiplier on a small
 // variant scales the variant's own widths, not the full network's.
 func TestWidthScalesSmallVariants(t *testing.T) {
