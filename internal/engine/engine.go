@@ -68,6 +68,10 @@ func New(flag string) (b compute.Backend, err error) {
 			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
 		}
 	}()
+	if name, plugin, _ := strings.Cut(config, ":"); name == "xla" && !strings.Contains(strings.ToLower(plugin), "cpu") {
+		// Read by the PJRT plugin when it starts, so set before it does.
+		os.Setenv(XLAFlagsVar, WithChannelsLastConv(os.Getenv(XLAFlagsVar)))
+	}
 	b, err = compute.NewWithConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", config, err)
@@ -76,6 +80,26 @@ func New(flag string) (b compute.Backend, err error) {
 		warnNoSIMD()
 	}
 	return b, nil
+}
+
+// XLAFlagsVar is the environment variable XLA reads its debug options from.
+const XLAFlagsVar = "XLA_FLAGS"
+
+// ChannelsLastConvFlag makes XLA's GPU compiler lay out every convolution
+// channels-last (NDHWC), as vidrep's graphs already are. Left alone, XLA
+// gives cuDNN channels-first layouts for 3D convolutions (it picks
+// channels-last only for 2D ones in fp16/bf16) and transposes around each
+// one; docs/benchmarks.md measures the difference on R3D-18.
+const ChannelsLastConvFlag = "--xla_gpu_force_conv_nhwc=true"
+
+// WithChannelsLastConv returns the XLA_FLAGS value flags with
+// ChannelsLastConvFlag added, unless flags already chooses a convolution
+// layout (--xla_gpu_force_conv_nhwc or --xla_gpu_force_conv_nchw).
+func WithChannelsLastConv(flags string) string {
+	if strings.Contains(flags, "xla_gpu_force_conv_") {
+		return flags
+	}
+	return strings.TrimSpace(flags + " " + ChannelsLastConvFlag)
 }
 
 // SlowMatmulWarning is printed once on stderr when the Go backend runs in a

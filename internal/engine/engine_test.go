@@ -81,3 +81,19 @@ func TestSIMDBuild(t *testing.T) {
 		t.Fatal("built without GOEXPERIMENT=simd; the Makefile must export it")
 	}
 }
+
+// TestWithChannelsLastConv checks that the channels-last flag is added to
+// XLA_FLAGS, keeping the user's flags, unless the user chose a layout.
+func TestWithChannelsLastConv(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", ChannelsLastConvFlag},
+		{"--xla_gpu_cuda_data_dir=/usr/local/cuda", "--xla_gpu_cuda_data_dir=/usr/local/cuda " + ChannelsLastConvFlag},
+		{"--xla_gpu_force_conv_nchw=true", "--xla_gpu_force_conv_nchw=true"},
+		{"--xla_gpu_force_conv_nhwc=false", "--xla_gpu_force_conv_nhwc=false"},
+	}
+	for _, c := range cases {
+		if got := WithChannelsLastConv(c.in); got != c.want {
+			t.Errorf("WithChannelsLastConv(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
