@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compares the pretext methods at one equal budget: each method pretrains the
 # same backbone for STEPS optimizer steps of 16 videos, then its frozen
-# features are linear-probed at 2 labels per class for seeds 0, 1 and 2,
-# beside a random-init backbone probed the same way. Prints one markdown row
+# features are linear-probed at 2 labels per class for each seed (label
+# draw), beside a random-init backbone probed the same way; the last column
+# is the gain over that baseline paired by seed. Prints one markdown row
 # per method: views per video, steps, wall seconds, the final epoch's pretext
 # accuracy (with chance) and loss, and the probe's test video top-1.
 #
@@ -12,7 +13,7 @@
 #   OUT    directory for the runs (OUT/<method>, OUT/<method>-lin-<seed>)
 #   STEPS  optimizer steps per method (default 300)
 # Environment: VIDREP (binary, default bin/vidrep), METHODS (space-separated
-# subset, default all), VIDEOS (unlabeled videos, default: lines of
+# subset, default all), SEEDS (label draws probed, default "0 1 2"), VIDEOS (unlabeled videos, default: lines of
 # DATA/unlabeled.txt; sets the epochs so that STEPS is reached).
 # Resumable: a method whose OUT/<method>/summary.json exists is not pretrained
 # again and a probe whose result.json exists is not rerun; a run cut off
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 DATA=$1 OUT=$2 STEPS=${3:-300}
 BIN=${VIDREP:-bin/vidrep}
 BATCH=16
-SEEDS=(0 1 2)
+SEEDS=(${SEEDS:-0 1 2})
 METHODS=(${METHODS:-none pan speed vcop rotation arrow simclr moco byol order odd-one-out videomae})
 [[ -x $BIN ]] || { echo "pretext_table: no binary $BIN; run make build" >&2; exit 1; }
 [[ -d $DATA ]] || { echo "pretext_table: no dataset directory $DATA" >&2; exit 1; }
@@ -82,6 +83,20 @@ probe_cell() {
 		printf "%.1f ± %.1f (", m, sqrt(q/(NR-1)); for (i=1;i<=NR;i++) printf "%s%.1f", (i>1?", ":""), v[i]; printf ")"}'
 }
 
+# gain_cell NAME BASE: "mean ± std" over seeds of NAME's top-1 minus BASE's
+# (same label draw), or "–" when BASE was not probed.
+gain_cell() {
+	local s a b vals=()
+	for s in "${SEEDS[@]}"; do
+		[[ -f $OUT/$2-lin-$s/result.json ]] || { echo "–"; return; }
+		a=$(jq '.test.video.top1 * 100' "$OUT/$1-lin-$s/result.json")
+		b=$(jq '.test.video.top1 * 100' "$OUT/$2-lin-$s/result.json")
+		vals+=("$(echo "$a - $b" | bc -l)")
+	done
+	printf '%s\n' "${vals[@]}" | awk '{v[NR]=$1; m+=$1} END {m/=NR; for (i in v) q+=(v[i]-m)^2;
+		printf "%+.1f ± %.1f", m, sqrt(q/(NR-1))}'
+}
+
 # pretext_cells METHOD: "accuracy (chance) | loss" from the last epoch record.
 pretext_cells() {
 	local m=$1 rec acc loss
@@ -97,12 +112,12 @@ pretext_cells() {
 	echo "$acc | $loss"
 }
 
-echo "| method | backbone | views per video | steps | wall s | final pretext accuracy (chance) | final loss | linear 2/class top-1 %, mean ± std (seeds 0, 1, 2) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| method | backbone | views per video | steps | wall s | final pretext accuracy (chance) | final loss | linear 2/class top-1 %, mean ± std (seeds ${SEEDS[*]}) | gain over random init, paired by seed |"
+echo "|---|---|---|---|---|---|---|---|---|"
 row_none() {
 	local s
 	for s in "${SEEDS[@]}"; do probe "$1" "$s"; done
-	echo "| $1 (random init) | $(arch_of "$1") | – | 0 | – | – | – | $(probe_cell "$1") |"
+	echo "| $1 (random init) | $(arch_of "$1") | – | 0 | – | – | – | $(probe_cell "$1") | – |"
 }
 for m in "${METHODS[@]}"; do
 	if [[ $m == none ]]; then
@@ -110,13 +125,15 @@ for m in "${METHODS[@]}"; do
 		continue
 	fi
 	if ! pretrain "$m"; then
-		echo "| $m | $(arch_of "$m") | ${VIEWS[$m]:-?} | – | – | failed: $(sed 's/|/\\|/g' "$OUT/$m.error") | – | – |"
+		echo "| $m | $(arch_of "$m") | ${VIEWS[$m]:-?} | – | – | failed: $(sed 's/|/\\|/g' "$OUT/$m.error") | – | – | – |"
 		continue
 	fi
 	for s in "${SEEDS[@]}"; do probe "$m" "$s"; done
 	steps=$(jq .steps "$OUT/$m/summary.json")
-	printf '| %s | %s | %s | %s | %.0f | %s | %s |\n' "$m" "$(arch_of "$m")" "${VIEWS[$m]:-?}" "$steps" \
-		"$(cat "$OUT/$m/wall_s")" "$(pretext_cells "$m")" "$(probe_cell "$m")"
+	base=none
+	[[ $(arch_of "$m") == vit-micro ]] && base=none-vit-micro
+	printf '| %s | %s | %s | %s | %.0f | %s | %s | %s |\n' "$m" "$(arch_of "$m")" "${VIEWS[$m]:-?}" "$steps" \
+		"$(cat "$OUT/$m/wall_s")" "$(pretext_cells "$m")" "$(probe_cell "$m")" "$(gain_cell "$m" "$base")"
 	# videomae trains another backbone: give it its own random-init baseline.
 	if [[ $m == videomae ]]; then row_none none-vit-micro; fi
 done
