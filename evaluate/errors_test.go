@@ -33,6 +33,7 @@ func TestFinetuneUsageErrors(t *testing.T) {
 		{"negative lr", func(c *FinetuneConfig) { c.LR = -1 }, "--lr"},
 		{"no split 4", func(c *FinetuneConfig) { c.Split = 4 }, "split"},
 		{"no data", func(c *FinetuneConfig) { c.DataRoot = "" }, "--data"},
+		{"unknown dtype", func(c *FinetuneConfig) { c.DType = "f16" }, "--dtype"},
 	}
 	for _, c := range cases {
 		cfg := tinyFinetune(data, filepath.Join(dir, "out-"+strings.ReplaceAll(c.name, " ", "-")))
@@ -49,5 +50,16 @@ func TestFinetuneUsageErrors(t *testing.T) {
 	// Evaluate refuses a run without a head, and a dataset with other classes.
 	if _, err := Evaluate(context.Background(), EvalConfig{DataRoot: data, Ckpt: noCkpt, Runtime: a2rt()}); !isUsage(err) {
 		t.Errorf("eval of a run without checkpoint: %v", err)
+	}
+}
+
+// TestFinetuneBF16NeedsXLA checks that --dtype reaches training: bf16 on the
+// Go backend is refused with a line that names the fix.
+func TestFinetuneBF16NeedsXLA(t *testing.T) {
+	cfg := tinyFinetune(tinyData(t), filepath.Join(t.TempDir(), "out"))
+	cfg.DType = "bf16"
+	_, err := Finetune(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "XLA") || !strings.Contains(err.Error(), "--dtype f32") {
+		t.Fatalf("bf16 fine-tuning on the Go backend: err = %v, want a refusal naming XLA and --dtype f32", err)
 	}
 }

@@ -63,6 +63,7 @@ type FinetuneConfig struct {
 	WarmupEpochs   float64 // linear warm-up length in epochs (default 1, at most a third of the run)
 	LabelSmoothing float64 // default 0
 	Optimizer      string  // "adamw" (default) or "sgd"
+	DType          string  // training compute dtype: "f32" (default) or "bf16" (XLA only; weights stay f32)
 	Augment        string  // training augmentation preset: "train" (default) or "strong"
 	// NoFlip turns off horizontal flips, for datasets whose classes have a
 	// left/right direction (a mirrored "move right" is "move left"), such as
@@ -169,6 +170,9 @@ func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
 	}
 	if c.LR < 0 || c.BackboneLRMult < 0 || c.WeightDecay < 0 || c.LabelSmoothing < 0 || c.LabelSmoothing >= 1 {
 		return c, cli.Usagef("--lr, --backbone-lr-mult and --weight-decay must not be negative and label smoothing must lie in [0,1)")
+	}
+	if c.DType != "" && c.DType != "f32" && c.DType != "bf16" {
+		return c, cli.Usagef("unknown --dtype %q; use f32 or bf16 (bf16 on XLA)", c.DType)
 	}
 	c.Runtime = c.Runtime.withDefaults()
 	return c, nil
@@ -330,7 +334,7 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 	}
 	tc := train.Config{
 		Epochs: cfg.Epochs, BatchSize: batch, Optimizer: cfg.Optimizer, LR: cfg.LR, WeightDecay: cfg.WeightDecay,
-		WarmupSteps: warmupSteps(cfg.WarmupEpochs, ld.StepsPerEpoch(), cfg.Epochs), Seed: cfg.Seed,
+		WarmupSteps: warmupSteps(cfg.WarmupEpochs, ld.StepsPerEpoch(), cfg.Epochs), Seed: cfg.Seed, DType: cfg.DType,
 		LogEvery: max(1, min(10, ld.StepsPerEpoch())), CheckpointEvery: ld.StepsPerEpoch(),
 	}
 	if !cfg.NoPreciseBN && cfg.PreciseBNBatches <= 0 {

@@ -56,6 +56,9 @@ type Config struct {
 	FinetuneEpochs, FinetuneBatch int
 	FinetuneLR                    float64
 	EvalClips, EvalCrops          int
+	// DType is the training compute dtype of every pretraining and
+	// fine-tuning: "f32" (default) or "bf16" (XLA only).
+	DType string
 
 	Version string
 	Log     io.Writer // progress lines of the experiment itself (default stderr)
@@ -180,7 +183,7 @@ func (c Config) pretrainOnce(ctx context.Context, method string) (PretrainInfo, 
 			Method: method, Arch: c.Arch, Width: c.Width,
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 			LR: c.PretrainLR, Seed: 1, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
-			Workers: c.Workers, Backend: c.Backend, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
+			Workers: c.Workers, Backend: c.Backend, DType: c.DType, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
 			Pretext: pretext.Options{NoFlip: c.NoFlip},
 		})
 		if err != nil {
@@ -199,7 +202,7 @@ func (c Config) supervisedOnce(ctx context.Context) (PretrainInfo, error) {
 		_, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
 			DataRoot: c.Supervised, Split: 1, Labels: "all", Out: dir, Init: "scratch",
 			Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: 1,
+			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: 1, DType: c.DType,
 			SkipEval: true, Resume: exists(filepath.Join(dir, train.CheckpointFile)), NoFlip: c.NoFlip,
 			Info: map[string]any{"experiment_role": "supervised source"}, Runtime: c.Runtime,
 		})
@@ -259,8 +262,8 @@ func (c Config) runCell(ctx context.Context, cell Cell, initDir, dir string) (Ce
 		Init: initDir, Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
 		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, NoFlip: c.NoFlip,
-		ProbeHead: c.ProbeHead && cell.Protocol == Finetune,
-		Info:      map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
+		ProbeHead: c.ProbeHead && cell.Protocol == Finetune, DType: c.DType,
+		Info: map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
 	})
 	if err != nil {
 		return r, err

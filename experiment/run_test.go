@@ -113,3 +113,23 @@ func modTimes(t *testing.T, paths ...string) []time.Time {
 	}
 	return ts
 }
+
+// TestRunBF16NeedsXLA checks that --dtype reaches the pretrainings and the
+// fine-tuning cells: bf16 on the Go backend is refused there with a line
+// that names the fix.
+func TestRunBF16NeedsXLA(t *testing.T) {
+	data := tinyBenchmark(t)
+	cases := []struct {
+		name    string
+		methods []string
+	}{{"pretraining", []string{"arrow"}}, {"fine-tuning", nil}}
+	for _, c := range cases {
+		cfg := tinyConfig(data, filepath.Join(t.TempDir(), "exp"))
+		cfg.Methods, cfg.Protocols, cfg.DType = c.methods, []Protocol{Finetune}, "bf16"
+		_, err := Run(context.Background(), cfg)
+		t.Logf("%s: %v", c.name, err)
+		if err == nil || !strings.Contains(err.Error(), "XLA") {
+			t.Errorf("%s in bf16 on the Go backend: err = %v, want a refusal naming XLA", c.name, err)
+		}
+	}
+}

@@ -39,6 +39,7 @@ type ExperimentCmd struct {
 	SupervisedEpochs int     `name:"supervised-epochs" default:"10" help:"Epochs of the supervised source training."`
 	EvalClips        int     `name:"eval-clips" default:"10" help:"Test clips per video."`
 	EvalCrops        int     `name:"eval-crops" default:"3" enum:"1,3" help:"Test crops per clip."`
+	Dtype            string  `help:"Training compute dtype of every pretraining and fine-tuning: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
 	RuntimeFlags
 }
 
@@ -58,7 +59,7 @@ func (c *ExperimentCmd) Run() error {
 		PretrainWithTrain: c.PretrainWithTrain,
 		PretrainEpochs:    c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR,
-		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, Version: version,
+		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, DType: c.Dtype, Version: version,
 		Runtime: c.runtime(0),
 	})
 	if err != nil {

@@ -59,10 +59,11 @@ type FinetuneCmd struct {
 
 	PreciseBNBatches int `name:"precise-bn-batches" help:"After fine-tuning, recompute batch norm's running mean and variance over this many training batches (weights fixed) before saving and testing; -1: one pass over the labeled clips, 64 to 256 clips; 0: off (keep the running averages, which lag behind the weights in short runs)." default:"-1"`
 
-	LinearClips int  `name:"linear-clips" help:"With --linear: uniformly spaced clips per training video, each a training row." default:"5"`
-	EvalClips   int  `name:"eval-clips" help:"Test clips per video after training." default:"10"`
-	EvalCrops   int  `name:"eval-crops" help:"Test crops per clip (1 or 3)." default:"3" enum:"1,3"`
-	NoEval      bool `name:"no-eval" help:"Skip testing after training (run vidrep eval later)."`
+	LinearClips int    `name:"linear-clips" help:"With --linear: uniformly spaced clips per training video, each a training row." default:"5"`
+	EvalClips   int    `name:"eval-clips" help:"Test clips per video after training." default:"10"`
+	EvalCrops   int    `name:"eval-crops" help:"Test crops per clip (1 or 3)." default:"3" enum:"1,3"`
+	NoEval      bool   `name:"no-eval" help:"Skip testing after training (run vidrep eval later)."`
+	Dtype       string `help:"Training compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
 	RuntimeFlags
 }
 
@@ -76,6 +77,7 @@ func (c *FinetuneCmd) Run() error {
 		Linear: c.Linear, LinearClips: c.LinearClips,
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, BackboneLRMult: c.BackboneLRMult, WeightDecay: c.WeightDecay,
 		WarmupEpochs: c.WarmupEpochs, LabelSmoothing: c.LabelSmoothing, Optimizer: c.Optimizer, Augment: c.Augment, NoFlip: c.NoFlip, ProbeHead: c.ProbeHead,
+		DType:            c.Dtype,
 		PreciseBNBatches: max(c.PreciseBNBatches, 0), NoPreciseBN: c.PreciseBNBatches == 0,
 		Seed: c.Seed, Resume: c.Resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, SkipEval: c.NoEval,
 		Info:    map[string]any{"version": version, "command": "finetune"},
