@@ -332,6 +332,7 @@ func labelEfficiencyPNG(res *Results, proto Protocol, classes int) ([]byte, erro
 // byX sorts a series' points by X, keeping Y and Err aligned.
 type byX report.Series
 
+// Len, Less and Swap sort a series' points by x (sort.Interface).
 func (s byX) Len() int           { return len(s.X) }
 func (s byX) Less(i, j int) bool { return s.X[i] < s.X[j] }
 func (s byX) Swap(i, j int) {

@@ -142,6 +142,7 @@ type tailBuffer struct {
 	head, tail bytes.Buffer
 }
 
+// Write keeps the first and the last stderrKeep bytes of what it is given.
 func (b *tailBuffer) Write(p []byte) (int, error) {
 	n := len(p)
 	if room := stderrKeep - b.head.Len(); room > 0 {
@@ -158,4 +159,5 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// String returns the kept head and tail.
 func (b *tailBuffer) String() string { return b.head.String() + b.tail.String() }

@@ -54,6 +54,7 @@ func pixels(n, def int) vg.Length {
 // seriesXY adapts a Series to gonum's XYer and YErrorer.
 type seriesXY struct{ s Series }
 
+// Len, XY and YError give gonum/plot a series' points and error bars.
 func (p seriesXY) Len() int                        { return len(p.s.X) }
 func (p seriesXY) XY(i int) (float64, float64)     { return p.s.X[i], p.s.Y[i] }
 func (p seriesXY) YError(i int) (float64, float64) { return p.s.Err[i], p.s.Err[i] }
@@ -189,6 +190,8 @@ type confusionGrid struct {
 	rate [][]float64
 }
 
+// Dims, Z, X, Y, Min and Max give gonum/plot's heat map the confusion rates
+// (rows drawn top-down) on a 0-1 colour scale.
 func (g confusionGrid) Dims() (int, int)   { return len(g.rate), len(g.rate) }
 func (g confusionGrid) Z(c, r int) float64 { return g.rate[len(g.rate)-1-r][c] }
 func (g confusionGrid) X(c int) float64    { return float64(c) }

@@ -18,6 +18,7 @@ const (
 // a missing argument); it makes the binary exit with ExitUsage.
 type UsageError struct{ Msg string }
 
+// Error returns the one-line message.
 func (e *UsageError) Error() string { return e.Msg }
 
 // Usagef returns a UsageError with a formatted message.
