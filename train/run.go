@@ -86,8 +86,8 @@ func newRun(ctx context.Context, backend compute.Backend, store *model.Store, ru
 	for _, o := range opts {
 		o(&r.opts)
 	}
-	if cfg.DType == "bf16" && !bf16Anywhere && !strings.Contains(strings.ToLower(backend.Name()), "xla") {
-		return nil, fmt.Errorf("train: --dtype bf16 needs the XLA backend (this is %q); use --dtype f32", backend.Name())
+	if err := checkDType(cfg, backend); err != nil {
+		return nil, err
 	}
 	r.spe = data.StepsPerEpoch() / cfg.AccumSteps
 	if r.spe < 1 {
@@ -362,4 +362,13 @@ func (r *run) finish() (*Summary, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkDType refuses bf16 off XLA: the Go backend's bf16 paths are scalar,
+// about 20x slower than its float32 (docs/benchmarks.md).
+func checkDType(cfg Config, backend compute.Backend) error {
+	if cfg.DType == "bf16" && !bf16Anywhere && !strings.Contains(strings.ToLower(backend.Name()), "xla") {
+		return fmt.Errorf("train: --dtype bf16 needs the XLA backend (this is %q); use --dtype f32", backend.Name())
+	}
+	return nil
 }

@@ -76,6 +76,18 @@ type Config struct {
 
 // withDefaults fills zero fields and checks the rest.
 func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Data == "":
+		return c, cli.Usagef("pretrain: --data is required (a dataset directory)")
+	case c.Out == "":
+		return c, cli.Usagef("pretrain: --out is required (the run directory to write)")
+	}
+	return c.filled()
+}
+
+// filled fills zero fields and checks the method, the network and the
+// numbers: everything but where the data comes from and goes to.
+func (c Config) filled() (Config, error) {
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -95,10 +107,6 @@ func (c Config) withDefaults() (Config, error) {
 		c.DType = "f32"
 	}
 	switch {
-	case c.Data == "":
-		return c, cli.Usagef("pretrain: --data is required (a dataset directory)")
-	case c.Out == "":
-		return c, cli.Usagef("pretrain: --out is required (the run directory to write)")
 	case c.Method == "":
 		return c, cli.Usagef("pretrain: --method is required; choose one of %v", pretext.Names())
 	case c.Arch == "":
