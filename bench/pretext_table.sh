@@ -10,10 +10,13 @@
 # Usage: bench/pretext_table.sh DATA OUT [STEPS]
 #   DATA   dataset directory (UCF101 layout with unlabeled videos, such as the
 #          one `vidrep demo` writes)
-#   OUT    directory for the runs (OUT/<method>, OUT/<method>-lin-<seed>)
+#   OUT    directory for the runs (OUT/<method>, OUT/<method>-lin-<seed>,
+#          OUT/<method>-ft-<seed>)
 #   STEPS  optimizer steps per method (default 300)
 # Environment: VIDREP (binary, default bin/vidrep), METHODS (space-separated
-# subset, default all), SEEDS (label draws probed, default "0 1 2"), VIDEOS (unlabeled videos, default: lines of
+# subset, default all), SEEDS (label draws probed, default "0 1 2"),
+# FINETUNE=1 (also fine-tune each backbone at 2 labels per class with the
+# demo's settings: 12 epochs, batch 8, lr 2e-3; two more columns), VIDEOS (unlabeled videos, default: lines of
 # DATA/unlabeled.txt; sets the epochs so that STEPS is reached).
 # Resumable: a method whose OUT/<method>/summary.json exists is not pretrained
 # again and a probe whose result.json exists is not rerun; a run cut off
@@ -60,41 +63,62 @@ pretrain() {
 	echo "$t1 - $t0" | bc >"$dir/wall_s"
 }
 
-# probe NAME SEED: linear probe of OUT/NAME's backbone (random init for the
-# none rows), unless its result.json exists.
+# probe NAME SEED KIND: linear probe (KIND lin) or fine-tuning (KIND ft) of
+# OUT/NAME's backbone (random init for the none rows), unless its
+# result.json exists.
 probe() {
-	local name=$1 s=$2 dir=$OUT/$1-lin-$2 init
+	local name=$1 s=$2 kind=$3 dir=$OUT/$1-$3-$2 init how
 	[[ -f $dir/result.json ]] && return 0
 	rm -rf "$dir"
 	init=(--init "$OUT/$name")
 	[[ $name == none* ]] && init=(--init scratch --arch "$(arch_of "$name")" "${CLIP[@]}")
-	"$BIN" finetune --data "$DATA" "${init[@]}" --linear --labels 2/class --seed "$s" \
+	how=(--linear)
+	[[ $kind == ft ]] && how=(--epochs 12 --batch 8 --lr 2e-3)
+	"$BIN" finetune --data "$DATA" "${init[@]}" "${how[@]}" --labels 2/class --seed "$s" \
 		--no-flip --eval-clips 2 --eval-crops 1 --out "$dir" --quiet >"$dir.log" 2>&1 ||
-		{ echo "pretext_table: probe $name seed $s failed, see $dir.log" >&2; return 1; }
+		{ echo "pretext_table: $kind $name seed $s failed, see $dir.log" >&2; return 1; }
 }
 
-# probe_cell NAME: "mean ± std (a, b, c)" of the test video top-1 in percent.
+# probes NAME: every probe the table shows for NAME.
+probes() {
+	local s
+	for s in "${SEEDS[@]}"; do
+		probe "$1" "$s" lin
+		[[ ${FINETUNE:-0} == 1 ]] && probe "$1" "$s" ft
+	done
+	return 0
+}
+
+# top1 NAME KIND SEED: the test video top-1 in percent.
+top1() { jq '.test.video.top1 * 100' "$OUT/$1-$2-$3/result.json"; }
+
+# probe_cell NAME KIND: "mean ± std (a, b, c)" of the test video top-1 in percent.
 probe_cell() {
 	local s vals=()
-	for s in "${SEEDS[@]}"; do
-		vals+=("$(jq '.test.video.top1 * 100' "$OUT/$1-lin-$s/result.json")")
-	done
+	for s in "${SEEDS[@]}"; do vals+=("$(top1 "$1" "$2" "$s")"); done
 	printf '%s\n' "${vals[@]}" | awk '{v[NR]=$1; m+=$1} END {m/=NR; for (i in v) q+=(v[i]-m)^2;
 		printf "%.1f ± %.1f (", m, sqrt(q/(NR-1)); for (i=1;i<=NR;i++) printf "%s%.1f", (i>1?", ":""), v[i]; printf ")"}'
 }
 
-# gain_cell NAME BASE: "mean ± std" over seeds of NAME's top-1 minus BASE's
-# (same label draw), or "–" when BASE was not probed.
+# gain_cell NAME BASE KIND: "mean ± std" over seeds of NAME's top-1 minus
+# BASE's (same label draw), or "–" when BASE was not probed.
 gain_cell() {
-	local s a b vals=()
+	local s vals=()
 	for s in "${SEEDS[@]}"; do
-		[[ -f $OUT/$2-lin-$s/result.json ]] || { echo "–"; return; }
-		a=$(jq '.test.video.top1 * 100' "$OUT/$1-lin-$s/result.json")
-		b=$(jq '.test.video.top1 * 100' "$OUT/$2-lin-$s/result.json")
-		vals+=("$(echo "$a - $b" | bc -l)")
+		[[ -f $OUT/$2-$3-$s/result.json ]] || { echo "–"; return; }
+		vals+=("$(echo "$(top1 "$1" "$3" "$s") - $(top1 "$2" "$3" "$s")" | bc -l)")
 	done
 	printf '%s\n' "${vals[@]}" | awk '{v[NR]=$1; m+=$1} END {m/=NR; for (i in v) q+=(v[i]-m)^2;
 		printf "%+.1f ± %.1f", m, sqrt(q/(NR-1))}'
+}
+
+# result_cells NAME BASE: the linear (and fine-tune) columns of a row.
+result_cells() {
+	local cells="$(probe_cell "$1" lin) | $(if [[ $1 == "$2" ]]; then echo –; else gain_cell "$1" "$2" lin; fi)"
+	if [[ ${FINETUNE:-0} == 1 ]]; then
+		cells+=" | $(probe_cell "$1" ft) | $(if [[ $1 == "$2" ]]; then echo –; else gain_cell "$1" "$2" ft; fi)"
+	fi
+	echo "$cells"
 }
 
 # pretext_cells METHOD: "accuracy (chance) | loss" from the last epoch record.
@@ -112,12 +136,17 @@ pretext_cells() {
 	echo "$acc | $loss"
 }
 
-echo "| method | backbone | views per video | steps | wall s | final pretext accuracy (chance) | final loss | linear 2/class top-1 %, mean ± std (seeds ${SEEDS[*]}) | gain over random init, paired by seed |"
-echo "|---|---|---|---|---|---|---|---|---|"
+header="| method | backbone | views per video | steps | wall s | final pretext accuracy (chance) | final loss | linear 2/class top-1 %, mean ± std (seeds ${SEEDS[*]}) | linear gain over random init, paired by seed |"
+rule="|---|---|---|---|---|---|---|---|---|"
+if [[ ${FINETUNE:-0} == 1 ]]; then
+	header+=" fine-tune 2/class top-1 % | fine-tune gain, paired |"
+	rule+="---|---|"
+fi
+echo "$header"
+echo "$rule"
 row_none() {
-	local s
-	for s in "${SEEDS[@]}"; do probe "$1" "$s"; done
-	echo "| $1 (random init) | $(arch_of "$1") | – | 0 | – | – | – | $(probe_cell "$1") | – |"
+	probes "$1"
+	echo "| $1 (random init) | $(arch_of "$1") | – | 0 | – | – | – | $(result_cells "$1" "$1") |"
 }
 for m in "${METHODS[@]}"; do
 	if [[ $m == none ]]; then
@@ -128,12 +157,13 @@ for m in "${METHODS[@]}"; do
 		echo "| $m | $(arch_of "$m") | ${VIEWS[$m]:-?} | – | – | failed: $(sed 's/|/\\|/g' "$OUT/$m.error") | – | – | – |"
 		continue
 	fi
-	for s in "${SEEDS[@]}"; do probe "$m" "$s"; done
+	probes "$m"
 	steps=$(jq .steps "$OUT/$m/summary.json")
 	base=none
 	[[ $(arch_of "$m") == vit-micro ]] && base=none-vit-micro
-	printf '| %s | %s | %s | %s | %.0f | %s | %s | %s |\n' "$m" "$(arch_of "$m")" "${VIEWS[$m]:-?}" "$steps" \
-		"$(cat "$OUT/$m/wall_s")" "$(pretext_cells "$m")" "$(probe_cell "$m")" "$(gain_cell "$m" "$base")"
-	# videomae trains another backbone: give it its own random-init baseline.
+	# videomae trains another backbone: probe its own random-init baseline first.
+	[[ $base == none-vit-micro ]] && probes "$base"
+	printf '| %s | %s | %s | %s | %.0f | %s | %s |\n' "$m" "$(arch_of "$m")" "${VIEWS[$m]:-?}" "$steps" \
+		"$(cat "$OUT/$m/wall_s")" "$(pretext_cells "$m")" "$(result_cells "$m" "$base")"
 	if [[ $m == videomae ]]; then row_none none-vit-micro; fi
 done
