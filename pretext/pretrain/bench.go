@@ -48,9 +48,6 @@ const benchFrames = 128
 
 // Bench times the pretraining step of c.Method on c.Arch.
 func Bench(c BenchConfig) (BenchResult, error) {
-	if c.Data == "" {
-		c.Data = "synthetic"
-	}
 	cfg, err := c.Config.filled()
 	if err != nil {
 		return BenchResult{}, err
