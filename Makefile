@@ -10,7 +10,7 @@ APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-
 DEMO_OUT ?= demo-out
 TEST_TIMEOUT ?= 30m
 
-.PHONY: setup setup-browser build build-gpu test demo bench clean
+.PHONY: setup setup-browser build build-gpu gpu-bundle test demo bench clean
 
 # setup installs the apt packages when any is missing (idempotent) and the Go modules.
 setup:
@@ -26,6 +26,15 @@ build: setup
 # build-gpu builds a binary without the decoding package, for GPU machines that lack libav* 5.1.
 build-gpu:
 	$(GO) build -tags noav -ldflags "$(LDFLAGS)" -o bin/vidrep-noav ./cmd/vidrep
+
+# gpu-bundle fills .gpu/ (git-ignored) with what one device call needs: a
+# stripped noav binary, ../shared's XLA environment script and the PyTorch
+# anchors. Carry .gpu and run `bench/gpu_all.sh .gpu $OUT` there.
+SHARED ?= ../shared
+gpu-bundle:
+	mkdir -p .gpu
+	$(GO) build -tags noav -ldflags "-s -w $(LDFLAGS)" -o .gpu/vidrep-noav ./cmd/vidrep
+	cp $(SHARED)/gpu/xla-cuda-env.sh $(SHARED)/anchors/torch_r3d18.py $(SHARED)/anchors/torch_more.py .gpu/
 
 # setup-browser installs Debian's chromium when it is missing (idempotent): the
 # tests open report.html in it headless, and fail under CI without it.
