@@ -89,11 +89,17 @@ func (s *stepper) run(b *loader.Batch, final bool, t int, lr float64) (stepResul
 	if err != nil {
 		return stepResult{}, err
 	}
+	return s.runInputs(inputs, final, t, lr)
+}
+
+// runInputs is run on a batch already converted by batchInputs (TimeSteps
+// reuses one, so that its tensors stay on the device between steps).
+func (s *stepper) runInputs(inputs []any, final bool, t int, lr float64) (stepResult, error) {
 	exec := s.accumulate
 	if final {
 		exec = s.apply
 		bc1, bc2 := biasCorrections(s.cfg, t)
-		inputs = append(inputs, float32(lr), float32(bc1), float32(bc2))
+		inputs = append(inputs[:len(inputs):len(inputs)], float32(lr), float32(bc1), float32(bc2))
 	}
 	outs, err := exec.Call(inputs...)
 	if err != nil {

@@ -20,9 +20,10 @@ type StepTimes struct {
 // TimeSteps compiles the training step of loss for batch's shapes and runs it
 // 1+warmup+steps times on that same batch, as Run would (the weights and the
 // optimizer state change; the learning rate stays cfg.LR), and returns the
-// time of the first call and of each of the last steps calls. Each call
-// reads its loss back, so on an asynchronous device a step is timed to its
-// end. Nothing is written. It is what `vidrep bench pretrain` measures.
+// time of the first call and of each of the last steps calls. The batch's
+// tensors are made once and stay on the device, as a benchmark's inputs do;
+// each call reads its loss back, so on an asynchronous device a step is timed
+// to its end. Nothing is written. It is what `vidrep bench pretrain` measures.
 func TimeSteps(backend compute.Backend, store *model.Store, cfg Config, loss LossFn, batch *loader.Batch, warmup, steps int) (StepTimes, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -38,10 +39,16 @@ func TimeSteps(backend compute.Backend, store *model.Store, cfg Config, loss Los
 	if err != nil {
 		return StepTimes{}, fmt.Errorf("train: building the training step: %w", err)
 	}
+	// Converted once: like the anchors' tensors, the batch is uploaded to the
+	// device by the first call and reused there, so steps time the step alone.
+	inputs, err := batchInputs(batch, s.numViews, s.numTargets)
+	if err != nil {
+		return StepTimes{}, err
+	}
 	var st StepTimes
 	for t := 1; t <= 1+warmup+steps; t++ {
 		t0 := time.Now()
-		res, err := s.run(batch, true, t, cfg.LR)
+		res, err := s.runInputs(inputs, true, t, cfg.LR)
 		if err != nil {
 			return st, fmt.Errorf("train: step %d: %w", t, err)
 		}

@@ -67,6 +67,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("--warmup must be >= 0, got %d", c.Warmup)
 	case c.DType != "f32" && c.DType != "bf16":
 		return fmt.Errorf("--dtype must be f32 or bf16, got %q", c.DType)
+	case c.Classes < 0:
+		return fmt.Errorf("--classes must be >= 0 (0: 10), got %d", c.Classes)
 	}
 	if c.Classes == 0 {
 		c.Classes = 10

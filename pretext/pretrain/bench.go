@@ -21,11 +21,14 @@ import (
 
 // BenchConfig sets up Bench: the pretraining step of Method on Arch, fed
 // one batch drawn from synthetic noise videos (no decoding, no files).
-// Data, Out and the loader settings of Config are not used.
+// Of Config, Bench reads the method, the network, the clip geometry, Batch,
+// LR, WeightDecay, DType, Seed and Pretext; the rest (data, output, loader,
+// Backend, and Config's own Steps and Warmup, which the fields below
+// replace) is not used. MoCo's queue is DefaultQueue unless Pretext sets it.
 type BenchConfig struct {
 	Config
 	Steps, Warmup int             // timed steps, and untimed ones after the first (compiling) call
-	Engine        compute.Backend // the backend to run on
+	Engine        compute.Backend // the backend to run on (required)
 }
 
 // BenchResult is what Bench measured.
@@ -56,6 +59,9 @@ func Bench(c BenchConfig) (BenchResult, error) {
 	if c.Steps < 1 || c.Warmup < 0 {
 		return BenchResult{}, cli.Usagef("bench pretrain: --steps must be positive and --warmup not negative")
 	}
+	if c.Engine == nil {
+		return BenchResult{}, fmt.Errorf("bench pretrain: no backend to run on")
+	}
 	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
 	if err != nil {
 		return BenchResult{}, cli.Usagef("bench pretrain: %v", err)
@@ -63,7 +69,7 @@ func Bench(c BenchConfig) (BenchResult, error) {
 	if err := pretext.CheckSpec(c.Method); err != nil {
 		return BenchResult{}, cli.Usagef("%v", err)
 	}
-	method, err := newMethod(c.Config, bb, 2*c.Batch)
+	method, err := newMethod(c.Config, bb, 2*DefaultQueue) // as many videos as give the largest queue
 	if err != nil {
 		return BenchResult{}, err
 	}
