@@ -34,6 +34,7 @@ func TestFinetuneUsageErrors(t *testing.T) {
 		{"no split 4", func(c *FinetuneConfig) { c.Split = 4 }, "split"},
 		{"no data", func(c *FinetuneConfig) { c.DataRoot = "" }, "--data"},
 		{"unknown dtype", func(c *FinetuneConfig) { c.DType = "f16" }, "--dtype"},
+		{"bf16 linear probe", func(c *FinetuneConfig) { c.Linear, c.DType = true, "bf16" }, "--linear"},
 	}
 	for _, c := range cases {
 		cfg := tinyFinetune(data, filepath.Join(dir, "out-"+strings.ReplaceAll(c.name, " ", "-")))

@@ -174,6 +174,9 @@ func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
 	if c.DType != "" && c.DType != "f32" && c.DType != "bf16" {
 		return c, cli.Usagef("unknown --dtype %q; use f32 or bf16 (bf16 on XLA)", c.DType)
 	}
+	if c.Linear && c.DType == "bf16" {
+		return c, cli.Usagef("--dtype bf16 sets how a network trains; --linear trains none (features are extracted in f32): drop --dtype")
+	}
 	c.Runtime = c.Runtime.withDefaults()
 	return c, nil
 }

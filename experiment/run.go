@@ -57,7 +57,8 @@ type Config struct {
 	FinetuneLR                    float64
 	EvalClips, EvalCrops          int
 	// DType is the training compute dtype of every pretraining and
-	// fine-tuning: "f32" (default) or "bf16" (XLA only).
+	// fine-tuning: "f32" (default) or "bf16" (XLA only). Linear probes
+	// extract their features in float32 either way.
 	DType string
 
 	Version string
@@ -262,7 +263,7 @@ func (c Config) runCell(ctx context.Context, cell Cell, initDir, dir string) (Ce
 		Init: initDir, Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
 		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, NoFlip: c.NoFlip,
-		ProbeHead: c.ProbeHead && cell.Protocol == Finetune, DType: c.DType,
+		ProbeHead: c.ProbeHead && cell.Protocol == Finetune, DType: cellDType(c.DType, cell.Protocol),
 		Info: map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
 	})
 	if err != nil {
@@ -329,4 +330,13 @@ func ParseProtocols(s string) ([]Protocol, error) {
 		}
 	}
 	return ps, nil
+}
+
+// cellDType is the dtype a cell trains in: the experiment's for fine-tuning,
+// none for a linear probe (which trains no network).
+func cellDType(dtype string, p Protocol) string {
+	if p == Finetune {
+		return dtype
+	}
+	return ""
 }

@@ -114,22 +114,26 @@ func modTimes(t *testing.T, paths ...string) []time.Time {
 	return ts
 }
 
-// TestRunBF16NeedsXLA checks that --dtype reaches the pretrainings and the
-// fine-tuning cells: bf16 on the Go backend is refused there with a line
-// that names the fix.
+// TestRunBF16NeedsXLA checks that --dtype reaches the pretrainings, the
+// supervised source training and the fine-tuning cells: bf16 on the Go
+// backend is refused at each, in the step named, with a line naming the fix.
 func TestRunBF16NeedsXLA(t *testing.T) {
 	data := tinyBenchmark(t)
 	cases := []struct {
-		name    string
-		methods []string
-	}{{"pretraining", []string{"arrow"}}, {"fine-tuning", nil}}
+		name, where string
+		methods     []string
+		supervised  string
+	}{
+		{"pretraining", "pretraining arrow", []string{"arrow"}, ""},
+		{"supervised source", "supervised source training", nil, data},
+		{"fine-tuning", "cell scratch/2perclass/finetune", nil, ""},
+	}
 	for _, c := range cases {
 		cfg := tinyConfig(data, filepath.Join(t.TempDir(), "exp"))
-		cfg.Methods, cfg.Protocols, cfg.DType = c.methods, []Protocol{Finetune}, "bf16"
+		cfg.Methods, cfg.Supervised, cfg.Protocols, cfg.DType = c.methods, c.supervised, []Protocol{Finetune, Linear}, "bf16"
 		_, err := Run(context.Background(), cfg)
-		t.Logf("%s: %v", c.name, err)
-		if err == nil || !strings.Contains(err.Error(), "XLA") {
-			t.Errorf("%s in bf16 on the Go backend: err = %v, want a refusal naming XLA", c.name, err)
+		if err == nil || !strings.Contains(err.Error(), c.where) || !strings.Contains(err.Error(), "XLA") {
+			t.Errorf("%s in bf16 on the Go backend: err = %v, want a refusal in %q naming XLA", c.name, err, c.where)
 		}
 	}
 }
