@@ -97,7 +97,7 @@ probe_cell() {
 	local s vals=()
 	for s in "${SEEDS[@]}"; do vals+=("$(top1 "$1" "$2" "$s")"); done
 	printf '%s\n' "${vals[@]}" | awk '{v[NR]=$1; m+=$1} END {m/=NR; for (i in v) q+=(v[i]-m)^2;
-		printf "%.1f ± %.1f (", m, sqrt(q/(NR-1)); for (i=1;i<=NR;i++) printf "%s%.1f", (i>1?", ":""), v[i]; printf ")"}'
+		printf "%.1f ± %.1f (", m, (NR>1 ? sqrt(q/(NR-1)) : 0); for (i=1;i<=NR;i++) printf "%s%.1f", (i>1?", ":""), v[i]; printf ")"}'
 }
 
 # gain_cell NAME BASE KIND: "mean ± std" over seeds of NAME's top-1 minus
@@ -109,7 +109,7 @@ gain_cell() {
 		vals+=("$(echo "$(top1 "$1" "$3" "$s") - $(top1 "$2" "$3" "$s")" | bc -l)")
 	done
 	printf '%s\n' "${vals[@]}" | awk '{v[NR]=$1; m+=$1} END {m/=NR; for (i in v) q+=(v[i]-m)^2;
-		printf "%+.1f ± %.1f", m, sqrt(q/(NR-1))}'
+		printf "%+.1f ± %.1f", m, (NR>1 ? sqrt(q/(NR-1)) : 0)}'
 }
 
 # result_cells NAME BASE: the linear (and fine-tune) columns of a row.
@@ -154,7 +154,9 @@ for m in "${METHODS[@]}"; do
 		continue
 	fi
 	if ! pretrain "$m"; then
-		echo "| $m | $(arch_of "$m") | ${VIEWS[$m]:-?} | – | – | failed: $(sed 's/|/\\|/g' "$OUT/$m.error") | – | – | – |"
+		empty="– | – | –"
+		[[ ${FINETUNE:-0} == 1 ]] && empty+=" | – | –"
+		echo "| $m | $(arch_of "$m") | ${VIEWS[$m]:-?} | – | – | failed: $(sed 's/|/\\|/g' "$OUT/$m.error") | $empty |"
 		continue
 	fi
 	probes "$m"
