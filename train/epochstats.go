@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vidrep/vidrep/internal/memstat"
+	"github.com/vidrep/vidrep/internal/progress"
 	"github.com/vidrep/vidrep/loader"
 )
 
@@ -87,19 +88,13 @@ func (r *run) printEpoch(rec Record) {
 	}
 	out, terminal := r.opts.progressOut, r.opts.terminal
 	if out == nil {
-		out, terminal = io.Writer(os.Stderr), isTerminal(os.Stderr)
+		out, terminal = io.Writer(os.Stderr), progress.IsTerminal(os.Stderr)
 	}
 	clear := ""
 	if terminal {
 		clear = "\r\x1b[K" // replace the bar's line; the bar redraws below
 	}
 	fmt.Fprintf(out, "%s%s\n", clear, epochLine(rec, (r.total+r.spe-1)/r.spe))
-}
-
-// isTerminal says whether f is a character device (the bar redraws in place).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func clamp01(x float64) float64 { return math.Min(1, math.Max(0, x)) }

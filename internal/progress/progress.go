@@ -27,7 +27,7 @@ type Bar struct {
 
 // New starts a bar for total items (0 if unknown) writing to stderr.
 func New(label string, total int) *Bar {
-	return NewTo(os.Stderr, label, total, isTerminal(os.Stderr))
+	return NewTo(os.Stderr, label, total, IsTerminal(os.Stderr))
 }
 
 // NewTo starts a bar on out; terminal selects the redrawn one-line form,
@@ -108,7 +108,9 @@ func (b *Bar) line(now time.Time) string {
 	return sb.String()
 }
 
-func isTerminal(f *os.File) bool {
+// IsTerminal says whether f is a character device, where a bar redraws in
+// place.
+func IsTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
