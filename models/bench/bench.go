@@ -160,8 +160,8 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 		res.StepsMs = append(res.StepsMs, ms)
 		res.CPUMs = append(res.CPUMs, lastCPU)
 	}
-	res.MedianMs = median(res.StepsMs)
-	res.MedianCPU = median(res.CPUMs)
+	res.MedianMs = Median(res.StepsMs)
+	res.MedianCPU = Median(res.CPUMs)
 	res.ClipsPerS = float64(cfg.Batch) / (res.MedianMs / 1e3)
 	res.PeakRSSMB = memstat.PeakRSSMB()
 	for v := range store.IterVariables() {
@@ -178,12 +178,18 @@ func (r Result) String() string {
 	if r.Train {
 		kind = "train"
 	}
-	all := make([]string, len(r.StepsMs))
-	for i, v := range r.StepsMs {
+	return fmt.Sprintf("RESULT vidrep %s arch=%s batch=%d frames=%d size=%d dtype=%s backend=%s params=%d median_ms=%.1f cpu_ms=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f all_ms=[%s]",
+		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, engine.Describe(r.Backend.String()), r.Params, r.MedianMs, r.MedianCPU, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, JoinMs(r.StepsMs))
+}
+
+// JoinMs is a RESULT line's all_ms list: each time with one decimal,
+// comma-separated.
+func JoinMs(xs []float64) string {
+	all := make([]string, len(xs))
+	for i, v := range xs {
 		all[i] = strconv.FormatFloat(v, 'f', 1, 64)
 	}
-	return fmt.Sprintf("RESULT vidrep %s arch=%s batch=%d frames=%d size=%d dtype=%s backend=%s params=%d median_ms=%.1f cpu_ms=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f all_ms=[%s]",
-		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, engine.Describe(r.Backend.String()), r.Params, r.MedianMs, r.MedianCPU, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, strings.Join(all, ","))
+	return strings.Join(all, ",")
 }
 
 // syntheticClips is a deterministic [B,T,S,S,3] float32 tensor in [-1,1].
@@ -197,8 +203,9 @@ func syntheticClips(b, t, s int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(data, b, t, s, s, 3)
 }
 
-// median of xs (xs is not modified).
-func median(xs []float64) float64 {
+// Median of xs (xs is not modified): the middle value, or the mean of the
+// two middle ones for an even count.
+func Median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	if len(s)%2 == 1 {

@@ -3,7 +3,6 @@ package pretrain
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/vidrep/vidrep/internal/memstat"
 	"github.com/vidrep/vidrep/loader"
 	"github.com/vidrep/vidrep/models"
+	"github.com/vidrep/vidrep/models/bench"
 	"github.com/vidrep/vidrep/pretext"
 	"github.com/vidrep/vidrep/train"
 )
@@ -87,8 +87,7 @@ func Bench(c BenchConfig) (BenchResult, error) {
 	for _, d := range st.Steps {
 		res.StepsMs = append(res.StepsMs, ms(d))
 	}
-	sorted := slices.Sorted(slices.Values(res.StepsMs))
-	res.MedianMs = sorted[len(sorted)/2]
+	res.MedianMs = bench.Median(res.StepsMs)
 	res.VideosPS = float64(c.Batch) / (res.MedianMs / 1e3)
 	res.ClipsPS = res.VideosPS * float64(res.Views)
 	for v := range store.IterVariables() {
@@ -139,14 +138,10 @@ func (v noiseVideo) Read(start, frames, stride int) (*loader.RawClip, error) {
 // String is the one-line summary "RESULT vidrep pretrain ..." that bench
 // scripts parse.
 func (r BenchResult) String() string {
-	all := make([]string, len(r.StepsMs))
-	for i, v := range r.StepsMs {
-		all[i] = fmt.Sprintf("%.1f", v)
-	}
 	return fmt.Sprintf("RESULT vidrep pretrain method=%s arch=%s batch=%d views=%d frames=%d size=%d dtype=%s backend=%s "+
 		"params=%d median_ms=%.1f videos_per_s=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f loss=%.4f all_ms=[%s]",
 		r.Method, r.Arch, r.Batch, r.Views, r.Frames, r.Size, r.DType, engine.Describe(r.Engine.String()),
-		r.Params, r.MedianMs, r.VideosPS, r.ClipsPS, r.PeakRSSMB, r.FirstMs, r.LastLoss, strings.Join(all, ","))
+		r.Params, r.MedianMs, r.VideosPS, r.ClipsPS, r.PeakRSSMB, r.FirstMs, r.LastLoss, bench.JoinMs(r.StepsMs))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
