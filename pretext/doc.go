@@ -1,7 +1,7 @@
 // Package pretext holds the self-supervised objectives vidrep pretrains with:
 // transformation prediction (clip order, odd-one-out, VCOP, rotation, speed,
-// arrow of time), instance discrimination (SimCLR/CVRL, MoCo, BYOL) and
-// masked modelling (VideoMAE).
+// arrow of time, camera pan, camera motion), instance discrimination
+// (SimCLR/CVRL, MoCo, BYOL) and masked modelling (VideoMAE).
 //
 // A Method makes its views and integer targets from one video (its
 // Sampler, a loader.Sampler) and builds its loss from a backbone's features
@@ -23,6 +23,10 @@
 //	rotation     1 clip           1: quarter turns 0..3 of frames   CE, 4 classes (3DRotNet)
 //	speed        1 clip           1: frame stride 1/2/4/8           CE, 4 classes (SpeedNet, Pace)
 //	arrow        1 clip           1: forward (0) or reversed (1)    CE, 2 classes (arrow of time)
+//	pan          1 clip           1: direction of a synthetic       CE, 8 classes (motion statistics,
+//	                              camera pan, 0..7                  Wang et al. 2019, without flow)
+//	camera       1 clip           1: pan direction 0..7, zoom in    CE, 12 classes (ego-motion,
+//	                              or out, roll either way           Agrawal et al. 2015)
 //	simclr       2 clips          none                              InfoNCE over the 2B clips (CVRL)
 //	moco         2 clips          none                              InfoNCE against an EMA key encoder
 //	                                                                and a queue of past keys (MoCo v2)

@@ -1,0 +1,173 @@
+package pretext
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/vidrep/vidrep/loader"
+)
+
+// Motions of the camera method. Targets 0 to PanDirections-1 are pan's eight
+// directions; the four after them change the view's size or angle in place.
+const (
+	// CameraZoomIn shrinks the view frame by frame: the scene grows.
+	CameraZoomIn = PanDirections + iota
+	// CameraZoomOut widens the view frame by frame: the scene shrinks.
+	CameraZoomOut
+	// CameraRollClockwise turns the view clockwise on the image frame by
+	// frame: the scene appears to turn counterclockwise.
+	CameraRollClockwise
+	// CameraRollCounterclockwise turns the view counterclockwise: the scene
+	// appears to turn clockwise.
+	CameraRollCounterclockwise
+	// CameraMotions is the number of classes the camera method tells apart.
+	CameraMotions
+)
+
+// Rates of the camera method's zooms and rolls, per frame of the clip. Zoom
+// changes the log of the view's side by CameraZoomRate (it shrinks when a long
+// clip would push the view out of the frame); roll turns it by CameraRollRate
+// radians. Both move the content near the view's border by about as many
+// pixels per frame as a pan moves all of it at the demo's 32-pixel size.
+const (
+	CameraZoomRate = 0.1
+	CameraRollRate = 0.25
+)
+
+// View is what a virtual camera sees of one frame: a square of Side pixels
+// centred on (X, Y) in pixel coordinates (the centre of pixel (i, j) is at
+// (i, j)), turned by Angle radians from +x towards +y (clockwise on the image).
+type View struct {
+	X, Y, Side, Angle float64
+}
+
+// CameraPath returns the view at each of frames frames of a w x h clip for
+// camera motion motion (a pan direction, CameraZoomIn, CameraZoomOut,
+// CameraRollClockwise or CameraRollCounterclockwise). side is the view's side
+// at the middle frame. Pans follow PanPath; zooms and rolls keep the centre
+// still, drawn at random among the positions that keep every view inside the
+// frame (a rolled view needs its whole diagonal).
+func CameraPath(w, h, side, frames, motion int, rng *rand.Rand) ([]View, error) {
+	if motion < 0 || motion >= CameraMotions {
+		return nil, fmt.Errorf("pretext: camera motion %d outside [0,%d)", motion, CameraMotions)
+	}
+	if side < 1 || side > min(w, h) || frames < 1 {
+		return nil, fmt.Errorf("pretext: camera view %d over %d frames does not fit a %dx%d clip", side, frames, w, h)
+	}
+	views := make([]View, frames)
+	if motion < PanDirections {
+		half := float64(side-1) / 2
+		for t, corner := range PanPath(w, h, side, frames, motion, rng) {
+			views[t] = View{X: float64(corner[0]) + half, Y: float64(corner[1]) + half, Side: float64(side)}
+		}
+		return views, nil
+	}
+	mid := float64(frames-1) / 2
+	zoom, roll := 0.0, 0.0
+	switch motion {
+	case CameraZoomIn, CameraZoomOut:
+		zoom = CameraZoomRate
+		if frames > 1 { // the widest view must fit the frame
+			zoom = min(zoom, math.Log(float64(min(w, h))/float64(side))/mid)
+		}
+		if motion == CameraZoomIn {
+			zoom = -zoom
+		}
+	case CameraRollClockwise:
+		roll = CameraRollRate
+	case CameraRollCounterclockwise:
+		roll = -CameraRollRate
+	}
+	reach := 0.0 // the largest half-extent of any view along x or y
+	for t := range views {
+		views[t] = View{Side: float64(side) * math.Exp(zoom*(float64(t)-mid)), Angle: roll * (float64(t) - mid)}
+		a := views[t].Angle
+		reach = max(reach, views[t].Side/2*(math.Abs(math.Cos(a))+math.Abs(math.Sin(a))))
+	}
+	cx := uniformIn(rng, reach-0.5, float64(w)-0.5-reach)
+	cy := uniformIn(rng, reach-0.5, float64(h)-0.5-reach)
+	for t := range views {
+		views[t].X, views[t].Y = cx, cy
+	}
+	return views, nil
+}
+
+// WarpClip renders frame t of raw as views[t] shows it, resampled to a
+// side x side image with bilinear interpolation (points outside the frame take
+// the nearest edge pixel). A view of side pixels at angle 0 centred on a
+// pixel grid position copies pixels exactly, as PanClip does.
+func WarpClip(raw *loader.RawClip, side int, views []View) (*loader.RawClip, error) {
+	if len(views) != raw.T {
+		return nil, fmt.Errorf("pretext: camera path of %d frames for a clip of %d", len(views), raw.T)
+	}
+	if side < 1 {
+		return nil, fmt.Errorf("pretext: camera output side %d must be positive", side)
+	}
+	out := &loader.RawClip{T: raw.T, H: side, W: side, Pix: make([]uint8, raw.T*side*side*3)}
+	half := float64(side-1) / 2
+	for t, v := range views {
+		src := raw.Pix[t*raw.H*raw.W*3 : (t+1)*raw.H*raw.W*3]
+		dst := out.Pix[t*side*side*3:]
+		scale := v.Side / float64(side)
+		cos, sin := math.Cos(v.Angle)*scale, math.Sin(v.Angle)*scale
+		for j := range side {
+			for i := range side {
+				u, w := float64(i)-half, float64(j)-half
+				x, y := v.X+u*cos-w*sin, v.Y+u*sin+w*cos
+				bilinear(src, raw.W, raw.H, x, y, dst[(j*side+i)*3:(j*side+i)*3+3])
+			}
+		}
+	}
+	return out, nil
+}
+
+// bilinear writes the RGB value of the w x h image img at point (x, y) into
+// px, clamping to the image's edge.
+func bilinear(img []uint8, w, h int, x, y float64, px []uint8) {
+	x = min(max(x, 0), float64(w-1))
+	y = min(max(y, 0), float64(h-1))
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, w-1), min(y0+1, h-1)
+	fx, fy := x-float64(x0), y-float64(y0)
+	for c := range 3 {
+		top := float64(img[(y0*w+x0)*3+c])*(1-fx) + float64(img[(y0*w+x1)*3+c])*fx
+		bottom := float64(img[(y1*w+x0)*3+c])*(1-fx) + float64(img[(y1*w+x1)*3+c])*fx
+		px[c] = uint8(math.Round(top*(1-fy) + bottom*fy))
+	}
+}
+
+// newCamera is camera-motion prediction, pan extended with zooms and rolls:
+// a square view follows one of CameraMotions motions across the frames of a
+// clip (a pan in one of PanDirections directions, a zoom in or out, a roll
+// either way) and the head predicts which. Like predicting ego-motion
+// (Agrawal et al., ICCV 2015), it asks for filters that read global
+// translation, expansion and rotation apart from the scene's own motion.
+// Options.Augment, when set, replaces the default view transform and must
+// not crop or flip.
+func newCamera(o Options) (Method, error) {
+	aug := o.Augment
+	if aug == nil {
+		aug = panAugment(o.Size)
+	}
+	return &classifier{name: "camera", views: 1, classes: CameraMotions, head: concatHead(o.Hidden),
+		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
+			raw, err := r.Read(randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng), o.Frames, o.Stride)
+			if err != nil {
+				return nil, 0, err
+			}
+			side := int(math.Round(PanWindow * float64(min(raw.W, raw.H))))
+			motion := rng.IntN(CameraMotions)
+			views, err := CameraPath(raw.W, raw.H, side, raw.T, motion, rng)
+			if err != nil {
+				return nil, 0, err
+			}
+			warped, err := WarpClip(raw, side, views)
+			if err != nil {
+				return nil, 0, err
+			}
+			return []loader.ClipTensor{aug(warped, rng)}, motion, nil
+		}}, nil
+}
+
+func init() { register("camera", newCamera) }

@@ -1,0 +1,214 @@
+package pretext
+
+import (
+	"math"
+	"math/cmplx"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vidrep/vidrep/loader"
+)
+
+func TestCameraPathKeepsViewsInsideAndFollowsTheMotion(t *testing.T) {
+	cases := []struct{ w, h, frames int }{
+		{32, 32, 4}, // the demo's clips
+		{32, 24, 8}, // landscape, a long clip: zooms slow down to fit
+		{128, 112, 16},
+	}
+	for _, c := range cases {
+		side := int(math.Round(PanWindow * float64(min(c.w, c.h))))
+		for motion := range CameraMotions {
+			for seed := range uint64(5) {
+				views, err := CameraPath(c.w, c.h, side, c.frames, motion, rand.New(rand.NewPCG(seed, 1)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for f, v := range views {
+					for _, corner := range viewCorners(v) {
+						if real(corner) < -0.5-1e-9 || imag(corner) < -0.5-1e-9 ||
+							real(corner) > float64(c.w)-0.5+1e-9 || imag(corner) > float64(c.h)-0.5+1e-9 {
+							t.Fatalf("%dx%d motion %d frame %d: view %+v reaches %v, outside the frame", c.w, c.h, motion, f, v, corner)
+						}
+					}
+				}
+				checkCameraMotion(t, c.w, c.h, side, motion, seed, views)
+			}
+		}
+	}
+	if _, err := CameraPath(32, 32, 22, 4, CameraMotions, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("an unknown motion was accepted")
+	}
+	if _, err := CameraPath(32, 16, 22, 4, 0, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("a view larger than the frame was accepted")
+	}
+}
+
+// checkCameraMotion checks that consecutive views differ as motion says: a
+// pan follows PanPath from the same random stream, a zoom changes the side by
+// a constant factor in the right sense, a roll turns by CameraRollRate.
+func checkCameraMotion(t *testing.T, w, h, side, motion int, seed uint64, views []View) {
+	t.Helper()
+	if motion < PanDirections {
+		half := float64(side-1) / 2
+		for f, corner := range PanPath(w, h, side, len(views), motion, rand.New(rand.NewPCG(seed, 1))) {
+			want := View{X: float64(corner[0]) + half, Y: float64(corner[1]) + half, Side: float64(side)}
+			if views[f] != want {
+				t.Fatalf("pan %d frame %d: view %+v, want PanPath's %+v", motion, f, views[f], want)
+			}
+		}
+		return
+	}
+	for f := 1; f < len(views); f++ {
+		prev, cur := views[f-1], views[f]
+		if prev.X != cur.X || prev.Y != cur.Y {
+			t.Fatalf("motion %d: the centre moved from (%g,%g) to (%g,%g)", motion, prev.X, prev.Y, cur.X, cur.Y)
+		}
+		ratio, turn := cur.Side/prev.Side, cur.Angle-prev.Angle
+		switch motion {
+		case CameraZoomIn:
+			if ratio >= 1 || ratio < math.Exp(-CameraZoomRate)-1e-9 || turn != 0 {
+				t.Fatalf("zoom in: side x%g and turn %g per frame", ratio, turn)
+			}
+		case CameraZoomOut:
+			if ratio <= 1 || ratio > math.Exp(CameraZoomRate)+1e-9 || turn != 0 {
+				t.Fatalf("zoom out: side x%g and turn %g per frame", ratio, turn)
+			}
+		case CameraRollClockwise, CameraRollCounterclockwise:
+			want := CameraRollRate
+			if motion == CameraRollCounterclockwise {
+				want = -want
+			}
+			if math.Abs(turn-want) > 1e-12 || math.Abs(ratio-1) > 1e-12 {
+				t.Fatalf("roll %d: turn %g (want %g) and side x%g per frame", motion, turn, want, ratio)
+			}
+		}
+	}
+	if mid := views[len(views)/2]; len(views)%2 == 1 && math.Abs(mid.Side-float64(side)) > 1e-9 {
+		t.Fatalf("motion %d: middle view side %g, want %d", motion, mid.Side, side)
+	}
+}
+
+// viewCorners returns the four corners of view v's square as points x+iy.
+func viewCorners(v View) []complex128 {
+	centre, turn := complex(v.X, v.Y), cmplx.Rect(v.Side/2, v.Angle)
+	return []complex128{centre + turn*(-1-1i), centre + turn*(1-1i), centre + turn*(1+1i), centre + turn*(-1+1i)}
+}
+
+func TestWarpClipCopiesUnturnedViewsExactly(t *testing.T) {
+	const w, h, side = 10, 8, 4
+	raw := &loader.RawClip{T: 2, H: h, W: w, Pix: make([]uint8, 2*h*w*3)}
+	for i := range raw.Pix {
+		raw.Pix[i] = uint8(i % 251)
+	}
+	corners := [][2]int{{0, 0}, {6, 4}}
+	views := []View{{X: 1.5, Y: 1.5, Side: side}, {X: 7.5, Y: 5.5, Side: side}}
+	got, err := WarpClip(raw, side, views)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := PanClip(raw, side, corners)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Pix {
+		if got.Pix[i] != want.Pix[i] {
+			t.Fatalf("byte %d = %d, PanClip has %d", i, got.Pix[i], want.Pix[i])
+		}
+	}
+	if _, err := WarpClip(raw, side, views[:1]); err == nil {
+		t.Error("a path shorter than the clip was accepted")
+	}
+}
+
+// TestWarpClipSamplesTheTurnedScaledView warps an image whose channels are
+// linear in x and y (so bilinear interpolation is exact) through a turned,
+// scaled view and checks every output pixel against the image's value at
+// the point the view puts it, computed with complex numbers.
+func TestWarpClipSamplesTheTurnedScaledView(t *testing.T) {
+	const w, h, side = 40, 40, 12
+	raw := &loader.RawClip{T: 1, H: h, W: w, Pix: make([]uint8, h*w*3)}
+	value := func(p complex128) [3]float64 {
+		x, y := real(p), imag(p)
+		return [3]float64{5 * x, 5 * y, 2*x + 3*y}
+	}
+	for y := range h {
+		for x := range w {
+			v := value(complex(float64(x), float64(y)))
+			for c := range 3 {
+				raw.Pix[(y*w+x)*3+c] = uint8(v[c])
+			}
+		}
+	}
+	view := View{X: 20.3, Y: 18.7, Side: 15, Angle: 0.4}
+	out, err := WarpClip(raw, side, []View{view})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := cmplx.Rect(view.Side/side, view.Angle) // one output pixel, as a move in the frame
+	half := float64(side-1) / 2
+	for j := range side {
+		for i := range side {
+			p := complex(view.X, view.Y) + step*complex(float64(i)-half, float64(j)-half)
+			want := value(p)
+			for c := range 3 {
+				if got := float64(out.Pix[(j*side+i)*3+c]); math.Abs(got-want[c]) > 0.5+1e-9 {
+					t.Fatalf("pixel (%d,%d) channel %d = %g, want %.2f at (%.2f,%.2f)", i, j, c, got, want[c], real(p), imag(p))
+				}
+			}
+		}
+	}
+}
+
+// TestCameraTargetsMatchMotion reads each frame's scale and turn back from
+// the fake video's left-right gradient (green = 8x): along a row of the view
+// green climbs by 8*s*cos(a) per pixel and down a column by -8*s*sin(a).
+func TestCameraTargetsMatchMotion(t *testing.T) {
+	m := newMethod(t, "camera", testOptions())
+	seen := make([]bool, CameraMotions)
+	for seed := range uint64(96) {
+		ex, err := m.Sampler().Sample(newFakeReader(seed, 200, 32), -1, rand.New(rand.NewPCG(seed, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, k := ex.Views[0], int(ex.Targets[0])
+		seen[k] = true
+		if k < PanDirections {
+			continue // TestPanTargetsMatchMotion covers pans, and CameraPath shares PanPath
+		}
+		s0, a0 := greenScaleAngle(c, 0)
+		s1, a1 := greenScaleAngle(c, c.T-1)
+		span := float64(c.T - 1)
+		switch k {
+		case CameraZoomIn, CameraZoomOut:
+			rate := math.Log(s1/s0) / span
+			want := map[int]float64{CameraZoomIn: -CameraZoomRate, CameraZoomOut: CameraZoomRate}[k]
+			if math.Abs(rate-want) > 0.03 || math.Abs(a1-a0) > 0.05 {
+				t.Fatalf("target %d: scale x%.3f and turn %.3f per frame, want zoom %g", k, math.Exp(rate), (a1-a0)/span, want)
+			}
+		default:
+			turn := (a1 - a0) / span
+			want := map[int]float64{CameraRollClockwise: CameraRollRate, CameraRollCounterclockwise: -CameraRollRate}[k]
+			if math.Abs(turn-want) > 0.03 || math.Abs(s1/s0-1) > 0.05 {
+				t.Fatalf("target %d: turn %.3f and scale x%.3f per frame, want roll %g", k, turn, s1/s0, want)
+			}
+		}
+	}
+	for k, ok := range seen {
+		if !ok {
+			t.Errorf("motion %d never drawn in 96 samples", k)
+		}
+	}
+}
+
+// greenScaleAngle estimates frame t's view scale and angle from the green
+// channel of a plainAugment'ed fake-video clip, away from its borders.
+func greenScaleAngle(c loader.ClipTensor, t int) (scale, angle float64) {
+	green := func(i, j int) float64 {
+		return (float64(c.Data[((t*c.H+j)*c.W+i)*3+1]) + 1) * 127.5
+	}
+	lo, hi := 3, c.W-4
+	mid := c.W / 2
+	alongRow := (green(hi, mid) - green(lo, mid)) / float64(hi-lo) / 8   // s*cos(a)
+	downColumn := (green(mid, hi) - green(mid, lo)) / float64(hi-lo) / 8 // -s*sin(a)
+	return math.Hypot(alongRow, downColumn), math.Atan2(-downColumn, alongRow)
+}
