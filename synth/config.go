@@ -34,6 +34,10 @@ type Nuisance struct {
 	SpeedMax    float64 `json:"speed_max"`   // largest speed multiplier of a motion
 	Background  float64 `json:"background"`  // contrast of the background texture, 0 (flat) to 1
 	Texture     float64 `json:"texture"`     // contrast of the texture painted on objects, 0 (plain) to 1
+	// Friction slows the main object's motion down over each clip (see
+	// trajectory): 0 (the default) keeps every motion steady, so that each
+	// class played backwards is another class; above 0 time has an arrow.
+	Friction float64 `json:"friction,omitempty"`
 }
 
 // Config sets what Generate writes.
@@ -128,6 +132,7 @@ func (n Nuisance) validate() error {
 		{n.SpeedMin <= 0 || n.SpeedMax < n.SpeedMin || n.SpeedMax > 10, "--speed-min and --speed-max must satisfy 0 < min <= max <= 10"},
 		{n.Background < 0 || n.Background > 1, "--background must be 0 to 1"},
 		{n.Texture < 0 || n.Texture > 1, "--texture must be 0 to 1"},
+		{n.Friction < 0 || n.Friction > 1, "--friction must be 0 to 1 (per frame)"},
 	}
 	for _, ch := range checks {
 		if ch.bad {

@@ -47,22 +47,33 @@ func initialState(r *rng) objState {
 // trajectory returns the main object's state at each of frames frames for a
 // class, starting at s0 and scaled by the speed multiplier speed. All draws
 // come from r, a stream of their own, so that appearance does not depend on
-// the class.
-func trajectory(class int, s0 objState, speed float64, frames int, r *rng) []objState {
+// the class. With friction > 0 the motion's clock slows down over the clip:
+// frame t advances it by e^(-friction*(t-mid)), mid the middle frame, so
+// the motion runs at its nominal speed mid-clip, faster before and slower
+// after, and a clip played backwards speeds up, as no clip does forwards.
+// With friction 0 every frame advances it by exactly 1.
+func trajectory(class int, s0 objState, speed float64, frames int, friction float64, r *rng) []objState {
 	out := make([]objState, frames)
 	step := stepper(class, speed, r)
-	s := s0
+	mid := float64(frames-1) / 2
+	s, clock := s0, 0.0
 	for t := range out {
 		if t > 0 {
-			s = step(t, s0, s)
+			tick := math.Exp(-friction * (float64(t) - mid))
+			clock += tick
+			s = step(clock, tick, s0, s)
 		}
 		out[t] = s
 	}
 	return out
 }
 
-// stepper returns the function that moves the state from frame t-1 to t.
-func stepper(class int, speed float64, r *rng) func(t int, s0, s objState) objState {
+// stepFunc moves the state by one frame: clock is the motion's time at the
+// new frame (the frame index without friction) and tick how far it advanced.
+type stepFunc func(clock, tick float64, s0, s objState) objState
+
+// stepper returns the function that moves the state from one frame to the next.
+func stepper(class int, speed float64, r *rng) stepFunc {
 	switch ClassNames[class] {
 	case "TranslateRight", "TranslateLeft", "TranslateUp", "TranslateDown":
 		dir := [4]float64{0, math.Pi, -math.Pi / 2, math.Pi / 2}[class] + r.uniform(-dirJitter, dirJitter)
@@ -73,13 +84,13 @@ func stepper(class int, speed float64, r *rng) func(t int, s0, s objState) objSt
 		if ClassNames[class] == "RotateCounterclockwise" {
 			w = -w
 		}
-		return func(_ int, _, s objState) objState { s.theta += w; return s }
+		return func(_, tick float64, _, s objState) objState { s.theta += w * tick; return s }
 	case "Grow", "Shrink":
 		g := growthRate * speed
 		if ClassNames[class] == "Shrink" {
 			g = -g
 		}
-		return func(_ int, _, s objState) objState { s.size = sawtooth(s.size, g); return s }
+		return func(_, tick float64, _, s objState) objState { s.size = sawtooth(s.size, g*tick); return s }
 	case "Oscillate":
 		return oscillate(speed, r)
 	case "Orbit":
@@ -92,9 +103,9 @@ func stepper(class int, speed float64, r *rng) func(t int, s0, s objState) objSt
 }
 
 // drift moves the state by a constant velocity.
-func drift(dir, v float64) func(int, objState, objState) objState {
+func drift(dir, v float64) stepFunc {
 	dx, dy := v*math.Cos(dir), v*math.Sin(dir)
-	return func(_ int, _, s objState) objState { return moved(s, dx, dy) }
+	return func(_, tick float64, _, s objState) objState { return moved(s, dx*tick, dy*tick) }
 }
 
 // moved returns s shifted by (dx, dy), wrapped onto the unit torus.
@@ -105,25 +116,25 @@ func moved(s objState, dx, dy float64) objState {
 }
 
 // oscillate swings the object along a random axis: x(t) = x0 + A(sin(φ+ωt) - sin φ).
-func oscillate(speed float64, r *rng) func(int, objState, objState) objState {
+func oscillate(speed float64, r *rng) stepFunc {
 	axis := r.uniform(0, math.Pi)
 	amp := r.uniform(0.08, 0.14)
 	w := 2 * math.Pi / r.uniform(9, 14) * speed
 	phase := r.uniform(0, 2*math.Pi)
-	return func(t int, s0, s objState) objState {
-		d := amp * (math.Sin(phase+w*float64(t)) - math.Sin(phase))
+	return func(clock, _ float64, s0, s objState) objState {
+		d := amp * (math.Sin(phase+w*clock) - math.Sin(phase))
 		s.x, s.y = wrap01(s0.x+d*math.Cos(axis)), wrap01(s0.y+d*math.Sin(axis))
 		return s
 	}
 }
 
 // orbit moves the object along a circle of random radius, either way round.
-func orbit(speed float64, r *rng) func(int, objState, objState) objState {
+func orbit(speed float64, r *rng) stepFunc {
 	rad := r.uniform(0.08, 0.14)
 	w := r.sign() * 2 * math.Pi / r.uniform(14, 22) * speed
 	phase := r.uniform(0, 2*math.Pi)
-	return func(t int, s0, s objState) objState {
-		a := phase + w*float64(t)
+	return func(clock, _ float64, s0, s objState) objState {
+		a := phase + w*clock
 		s.x = wrap01(s0.x + rad*(math.Cos(a)-math.Cos(phase)))
 		s.y = wrap01(s0.y + rad*(math.Sin(a)-math.Sin(phase)))
 		return s
@@ -132,27 +143,27 @@ func orbit(speed float64, r *rng) func(int, objState, objState) objState {
 
 // startStop drifts in a random direction in bursts: moving for half of each
 // period, still for the other half.
-func startStop(speed float64, r *rng) func(int, objState, objState) objState {
+func startStop(speed float64, r *rng) stepFunc {
 	dir := r.uniform(0, 2*math.Pi)
 	v := 1.6 * translateSpeed * speed
 	period := 4 + r.intn(5)
 	offset := r.intn(period)
-	return func(t int, _, s objState) objState {
-		if (t+offset)%period >= period/2 {
+	return func(clock, tick float64, _, s objState) objState {
+		if math.Mod(clock+float64(offset), float64(period)) >= float64(period/2) {
 			return s
 		}
-		return moved(s, v*math.Cos(dir), v*math.Sin(dir))
+		return moved(s, v*tick*math.Cos(dir), v*tick*math.Sin(dir))
 	}
 }
 
 // wander is a smooth random walk: constant speed, the heading turning by a
 // random amount every frame.
-func wander(speed float64, r *rng) func(int, objState, objState) objState {
+func wander(speed float64, r *rng) stepFunc {
 	dir := r.uniform(0, 2*math.Pi)
 	v := translateSpeed * speed
-	return func(_ int, _, s objState) objState {
+	return func(_, tick float64, _, s objState) objState {
 		dir += 0.6 * r.norm()
-		return moved(s, v*math.Cos(dir), v*math.Sin(dir))
+		return moved(s, v*tick*math.Cos(dir), v*tick*math.Sin(dir))
 	}
 }
 

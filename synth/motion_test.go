@@ -45,11 +45,12 @@ func TestTrajectories(t *testing.T) {
 		if ClassNames[class] != c.class {
 			t.Fatalf("class %d is %s, case says %s", class, ClassNames[class], c.class)
 		}
-		for draw := uint64(0); draw < 5; draw++ {
+		for draw := uint64(0); draw < 10; draw++ {
 			r := newRNG(7, draw)
-			s := trajectory(class, initialState(r), 1, frames, newRNG(7, draw, 99))
+			friction := []float64{0, 0.07}[draw%2] // a slowing motion is still its class's
+			s := trajectory(class, initialState(r), 1, frames, friction, newRNG(7, draw, 99))
 			if !c.ok(s) {
-				t.Errorf("%s draw %d: trajectory does not match the class: %+v", c.class, draw, s[:3])
+				t.Errorf("%s draw %d, friction %g: trajectory does not match the class: %+v", c.class, draw, friction, s[:3])
 			}
 			for _, o := range s {
 				if o.x < 0 || o.x >= 1 || o.y < 0 || o.y >= 1 || o.size < sizeMin*0.999 || o.size > sizeMax*1.001 {
@@ -152,5 +153,38 @@ func TestFirstFrameIsClassIndependent(t *testing.T) {
 	}
 	if len(distinct) < len(ClassNames)-1 {
 		t.Errorf("only %d distinct last frames for %d classes: motions do not show", len(distinct), len(ClassNames))
+	}
+}
+
+// TestFrictionSlowsTheMotion checks that with friction k each frame's step
+// is e^-k times the one before, at the nominal size mid-clip, for the
+// classes whose step can be read from the state (translation, spin, growth).
+func TestFrictionSlowsTheMotion(t *testing.T) {
+	const frames, friction = 12, 0.07
+	steps := map[string]func(a, b objState) float64{
+		"TranslateRight":  func(a, b objState) float64 { return math.Hypot(wrapHalf(b.x-a.x), wrapHalf(b.y-a.y)) },
+		"RotateClockwise": func(a, b objState) float64 { return b.theta - a.theta },
+		"Grow":            func(a, b objState) float64 { return math.Log(b.size / a.size) },
+	}
+	nominal := map[string]float64{"TranslateRight": translateSpeed, "RotateClockwise": spinSpeed, "Grow": growthRate}
+	for class, name := range ClassNames {
+		step, ok := steps[name]
+		if !ok {
+			continue
+		}
+		s := trajectory(class, initialState(newRNG(3, 1)), 1, frames, friction, newRNG(3, 1, 99))
+		for f := 2; f < frames; f++ {
+			prev, cur := step(s[f-2], s[f-1]), step(s[f-1], s[f])
+			if name == "Grow" && (prev < 0 || cur < 0) {
+				continue // the sawtooth restarted
+			}
+			if ratio := cur / prev; math.Abs(ratio-math.Exp(-friction)) > 1e-9 {
+				t.Fatalf("%s: step %d is %.4g times step %d, want e^-%g", name, f, ratio, f-1, friction)
+			}
+		}
+		// frames 5->6 straddle the middle (5.5): their step is e^-(0.5k) times nominal
+		if got, want := step(s[5], s[6]), nominal[name]*math.Exp(-0.5*friction); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s: the step across mid-clip is %.5g, want %.5g", name, got, want)
+		}
 	}
 }

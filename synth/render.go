@@ -53,7 +53,7 @@ func newClip(cfg Config, sc *scene, class int, path ...uint64) *clip {
 		c.occ = newOccluder(look)
 	}
 	c.shake = shakePath(look, cfg.Frames, n.Shake)
-	c.traj = trajectory(class, s0, speed, cfg.Frames, newRNG(cfg.Seed, append(path, streamMotion)...))
+	c.traj = trajectory(class, s0, speed, cfg.Frames, n.Friction, newRNG(cfg.Seed, append(path, streamMotion)...))
 	c.noiseRNG = newRNG(cfg.Seed, append(path, streamNoise)...)
 	return c
 }

@@ -35,6 +35,7 @@ type SynthCmd struct {
 	SpeedMax    float64 `default:"1.4" group:"Nuisance" help:"Largest motion speed multiplier."`
 	Background  float64 `default:"0.5" group:"Nuisance" help:"Background texture contrast (0..1)."`
 	Texture     float64 `default:"0.6" group:"Nuisance" help:"Object texture contrast (0..1)."`
+	Friction    float64 `default:"0" group:"Nuisance" help:"Rate (per frame) at which the object's motion slows down over a clip; 0 keeps it steady, so every class played backwards is another class. 0.07 halves its speed every 10 frames and gives time an arrow."`
 
 	Baselines bool `help:"Afterwards, decode split 1 and report the single-frame and motion baselines (also written to baselines.json)."`
 }
@@ -46,7 +47,7 @@ func (c *SynthCmd) config() synth.Config {
 		ClipsPerGroup: c.ClipsPerGroup, Unlabeled: c.Unlabeled, Frames: c.Frames, Size: c.Size, FPS: c.FPS,
 		Seed: c.Seed, Codec: c.Codec, Workers: c.Workers, Progress: true,
 		Nuisance: synth.Nuisance{Distractors: c.Distractors, Shake: c.Shake, Noise: c.Noise, Occlusion: c.Occlusion,
-			SpeedMin: c.SpeedMin, SpeedMax: c.SpeedMax, Background: c.Background, Texture: c.Texture},
+			SpeedMin: c.SpeedMin, SpeedMax: c.SpeedMax, Background: c.Background, Texture: c.Texture, Friction: c.Friction},
 	}
 }
 
