@@ -13,6 +13,7 @@
 package synth
 
 import (
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -116,7 +117,24 @@ func (c Config) Validate() error {
 			return cli.Usagef("synth: %s", ch.msg)
 		}
 	}
-	return c.Nuisance.validate()
+	if err := c.Nuisance.validate(); err != nil {
+		return err
+	}
+	return c.validateFriction()
+}
+
+// MaxFrictionSpeedup bounds --friction: the first step of a clip may be at
+// most this many times the nominal step.
+const MaxFrictionSpeedup = 4
+
+// validateFriction checks that friction keeps the first step of a clip
+// within MaxFrictionSpeedup times the nominal one.
+func (c Config) validateFriction() error {
+	limit := math.Log(MaxFrictionSpeedup) / max(1, float64(c.Frames-1)/2-1)
+	if f := c.Nuisance.Friction; f < 0 || f > limit {
+		return cli.Usagef("synth: --friction must be 0 to %.3g for %d frames (larger values start a clip more than %dx faster than its nominal speed)", limit, c.Frames, MaxFrictionSpeedup)
+	}
+	return nil
 }
 
 // validate checks the nuisance levels.
@@ -132,7 +150,6 @@ func (n Nuisance) validate() error {
 		{n.SpeedMin <= 0 || n.SpeedMax < n.SpeedMin || n.SpeedMax > 10, "--speed-min and --speed-max must satisfy 0 < min <= max <= 10"},
 		{n.Background < 0 || n.Background > 1, "--background must be 0 to 1"},
 		{n.Texture < 0 || n.Texture > 1, "--texture must be 0 to 1"},
-		{n.Friction < 0 || n.Friction > 1, "--friction must be 0 to 1 (per frame)"},
 	}
 	for _, ch := range checks {
 		if ch.bad {

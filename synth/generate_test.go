@@ -258,11 +258,19 @@ func TestValidate(t *testing.T) {
 		{"speed range", func(c *Config) { c.Nuisance.SpeedMax = c.Nuisance.SpeedMin / 2 }, "--speed-min"},
 		{"occlusion", func(c *Config) { c.Nuisance.Occlusion = 2 }, "--occlusion"},
 		{"negative unlabeled", func(c *Config) { c.Unlabeled = -1 }, "--unlabeled"},
+		{"negative friction", func(c *Config) { c.Nuisance.Friction = -0.01 }, "--friction"},
+		{"friction too strong", func(c *Config) { c.Nuisance.Friction = 0.14 }, "--friction"}, // first step 4.3x
+		{"friction too strong for long clips", func(c *Config) { c.Nuisance.Friction = 0.07; c.Frames = 48 }, "--friction"},
 	}
 	good := DefaultConfig()
 	good.Out = "x"
 	if err := good.Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
+	}
+	withFriction := good
+	withFriction.Nuisance.Friction = 0.07 // the value docs/results.md measured
+	if err := withFriction.Validate(); err != nil {
+		t.Fatalf("friction 0.07 at 24 frames: %v", err)
 	}
 	for _, c := range cases {
 		cfg := good

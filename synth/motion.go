@@ -48,10 +48,11 @@ func initialState(r *rng) objState {
 // class, starting at s0 and scaled by the speed multiplier speed. All draws
 // come from r, a stream of their own, so that appearance does not depend on
 // the class. With friction > 0 the motion's clock slows down over the clip:
-// frame t advances it by e^(-friction*(t-mid)), mid the middle frame, so
-// the motion runs at its nominal speed mid-clip, faster before and slower
-// after, and a clip played backwards speeds up, as no clip does forwards.
-// With friction 0 every frame advances it by exactly 1.
+// the step to frame t advances it by e^(-friction*(t-mid)), mid the middle
+// frame, so the motion is faster early and slower late (the step across the
+// middle is e^(-friction/2) times the nominal one), and a clip played
+// backwards speeds up, as no clip does forwards. With friction 0 every step
+// advances it by exactly 1.
 func trajectory(class int, s0 objState, speed float64, frames int, friction float64, r *rng) []objState {
 	out := make([]objState, frames)
 	step := stepper(class, speed, r)
@@ -149,11 +150,21 @@ func startStop(speed float64, r *rng) stepFunc {
 	period := 4 + r.intn(5)
 	offset := r.intn(period)
 	return func(clock, tick float64, _, s objState) objState {
-		if math.Mod(clock+float64(offset), float64(period)) >= float64(period/2) {
+		// the moving part of the clock's span [clock, clock+tick] (without
+		// friction: 1 when frame clock is in a moving half-period, else 0)
+		on := movingTime(clock+tick+float64(offset), period) - movingTime(clock+float64(offset), period)
+		if on == 0 {
 			return s
 		}
-		return moved(s, v*tick*math.Cos(dir), v*tick*math.Sin(dir))
+		return moved(s, v*on*math.Cos(dir), v*on*math.Sin(dir))
 	}
+}
+
+// movingTime is how much of the clock span [0, c] falls in the moving first
+// halves (period/2 frames) of startStop's periods.
+func movingTime(c float64, period int) float64 {
+	p, half := float64(period), float64(period/2)
+	return math.Floor(c/p)*half + min(c-p*math.Floor(c/p), half)
 }
 
 // wander is a smooth random walk: constant speed, the heading turning by a

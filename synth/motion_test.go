@@ -2,6 +2,9 @@ package synth
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 )
@@ -186,5 +189,31 @@ func TestFrictionSlowsTheMotion(t *testing.T) {
 		if got, want := step(s[5], s[6]), nominal[name]*math.Exp(-0.5*friction); math.Abs(got-want) > 1e-9 {
 			t.Errorf("%s: the step across mid-clip is %.5g, want %.5g", name, got, want)
 		}
+	}
+}
+
+// steadyDigest is the SHA-256 of every class's trajectories (4 draws, 24
+// frames, speed 1.1, the state's float64 bits in order), as the code wrote
+// them before friction existed (commit 2760348).
+const steadyDigest = "8c508173f1c1885e9e6177f3d36b4e00757a6870ad5c76c4972c2a43990bc6ff"
+
+// TestNoFrictionKeepsTheSteadyTrajectories guards the promise that
+// --friction 0 writes the same videos as before the option existed.
+func TestNoFrictionKeepsTheSteadyTrajectories(t *testing.T) {
+	h := sha256.New()
+	for class := range ClassNames {
+		for draw := uint64(0); draw < 4; draw++ {
+			r := newRNG(11, draw)
+			for _, o := range trajectory(class, initialState(r), 1.1, 24, 0, newRNG(11, draw, 5)) {
+				for _, v := range []float64{o.x, o.y, o.theta, o.size} {
+					if err := binary.Write(h, binary.LittleEndian, math.Float64bits(v)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	if got := fmt.Sprintf("%x", h.Sum(nil)); got != steadyDigest {
+		t.Errorf("trajectories without friction changed: digest %s, want %s", got, steadyDigest)
 	}
 }
