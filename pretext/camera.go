@@ -26,10 +26,11 @@ const (
 )
 
 // Rates of the camera method's zooms and rolls, per frame of the clip. Zoom
-// changes the log of the view's side by CameraZoomRate (it shrinks when a long
-// clip would push the view out of the frame); roll turns it by CameraRollRate
-// radians. Both move the content near the view's border by about as many
-// pixels per frame as a pan moves all of it at the demo's 32-pixel size.
+// changes the log of the view's side by CameraZoomRate (less when a long clip
+// would push the view out of the frame); roll turns it by CameraRollRate
+// radians. At the demo's 32-pixel frames a zoom moves the view's border by
+// about 1.1 pixels per frame and a roll its corners by about 3.9, where a pan
+// moves the whole view by 2.5.
 const (
 	CameraZoomRate = 0.1
 	CameraRollRate = 0.25
@@ -47,29 +48,51 @@ type View struct {
 // CameraRollClockwise or CameraRollCounterclockwise). side is the view's side
 // at the middle frame. Pans follow PanPath; zooms and rolls keep the centre
 // still, drawn at random among the positions that keep every view inside the
-// frame (a rolled view needs its whole diagonal).
+// frame (a rolled view needs its whole diagonal; CameraSide picks a side
+// that leaves room for it). Every path is then shifted by a random fraction
+// of a pixel (within the frame), so that every motion's frames are
+// resampled, pans included, and sharpness cannot tell pans from the rest.
 func CameraPath(w, h, side, frames, motion int, rng *rand.Rand) ([]View, error) {
 	if motion < 0 || motion >= CameraMotions {
 		return nil, fmt.Errorf("pretext: camera motion %d outside [0,%d)", motion, CameraMotions)
 	}
-	if side < 1 || side > min(w, h) || frames < 1 {
-		return nil, fmt.Errorf("pretext: camera view %d over %d frames does not fit a %dx%d clip", side, frames, w, h)
+	if side < 1 || side >= min(w, h) || frames < 1 {
+		return nil, fmt.Errorf("pretext: camera view of side %d does not fit inside a %dx%d clip with room to move", side, w, h)
 	}
-	views := make([]View, frames)
+	var views []View
 	if motion < PanDirections {
 		half := float64(side-1) / 2
-		for t, corner := range PanPath(w, h, side, frames, motion, rng) {
-			views[t] = View{X: float64(corner[0]) + half, Y: float64(corner[1]) + half, Side: float64(side)}
+		for _, corner := range PanPath(w, h, side, frames, motion, rng) {
+			views = append(views, View{X: float64(corner[0]) + half, Y: float64(corner[1]) + half, Side: float64(side)})
 		}
-		return views, nil
+	} else {
+		views = inPlaceViews(side, frames, motion, min(w, h))
+		reach := maxReach(views)
+		if 2*reach > float64(min(w, h)) {
+			return nil, fmt.Errorf("pretext: camera view of side %d turned as far as %.2f rad needs %.1f pixels, more than the %dx%d clip has; use a smaller side (CameraSide)",
+				side, math.Abs(views[0].Angle), 2*reach, w, h)
+		}
+		cx := uniformIn(rng, reach-0.5, float64(w)-0.5-reach)
+		cy := uniformIn(rng, reach-0.5, float64(h)-0.5-reach)
+		for t := range views {
+			views[t].X, views[t].Y = cx, cy
+		}
 	}
+	shiftSubPixel(views, w, h, rng)
+	return views, nil
+}
+
+// inPlaceViews returns the views of a zoom or a roll, without their centre;
+// a zoom slows down where its widest view would exceed short pixels (side <
+// short keeps it moving).
+func inPlaceViews(side, frames, motion, short int) []View {
 	mid := float64(frames-1) / 2
 	zoom, roll := 0.0, 0.0
 	switch motion {
 	case CameraZoomIn, CameraZoomOut:
 		zoom = CameraZoomRate
-		if frames > 1 { // the widest view must fit the frame
-			zoom = min(zoom, math.Log(float64(min(w, h))/float64(side))/mid)
+		if frames > 1 {
+			zoom = min(zoom, math.Log(float64(short)/float64(side))/mid)
 		}
 		if motion == CameraZoomIn {
 			zoom = -zoom
@@ -79,18 +102,49 @@ func CameraPath(w, h, side, frames, motion int, rng *rand.Rand) ([]View, error) 
 	case CameraRollCounterclockwise:
 		roll = -CameraRollRate
 	}
-	reach := 0.0 // the largest half-extent of any view along x or y
+	views := make([]View, frames)
 	for t := range views {
 		views[t] = View{Side: float64(side) * math.Exp(zoom*(float64(t)-mid)), Angle: roll * (float64(t) - mid)}
-		a := views[t].Angle
-		reach = max(reach, views[t].Side/2*(math.Abs(math.Cos(a))+math.Abs(math.Sin(a))))
 	}
-	cx := uniformIn(rng, reach-0.5, float64(w)-0.5-reach)
-	cy := uniformIn(rng, reach-0.5, float64(h)-0.5-reach)
+	return views
+}
+
+// maxReach is the largest half-extent along x or y of any of views.
+func maxReach(views []View) float64 {
+	reach := 0.0
+	for _, v := range views {
+		reach = max(reach, v.Side/2*(math.Abs(math.Cos(v.Angle))+math.Abs(math.Sin(v.Angle))))
+	}
+	return reach
+}
+
+// shiftSubPixel moves every view by one random offset of at most half a
+// pixel per axis, as far as the frame allows.
+func shiftSubPixel(views []View, w, h int, rng *rand.Rand) {
+	reach := maxReach(views)
+	lowX, highX, lowY, highY := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, v := range views {
+		lowX, highX = min(lowX, v.X), max(highX, v.X)
+		lowY, highY = min(lowY, v.Y), max(highY, v.Y)
+	}
+	dx := uniformIn(rng, max(-0.5, reach-0.5-lowX), min(0.5, float64(w)-0.5-reach-highX))
+	dy := uniformIn(rng, max(-0.5, reach-0.5-lowY), min(0.5, float64(h)-0.5-reach-highY))
 	for t := range views {
-		views[t].X, views[t].Y = cx, cy
+		views[t].X += dx
+		views[t].Y += dy
 	}
-	return views, nil
+}
+
+// CameraSide is the side of the camera method's view for frames-frame clips
+// of w x h: PanWindow of the short side, made smaller where a roll over
+// that many frames would not fit, so that every motion sees the same scale.
+func CameraSide(w, h, frames int) int {
+	short := min(w, h)
+	side := int(math.Round(PanWindow * float64(short)))
+	for side > 1 && 2*maxReach(inPlaceViews(side, frames, CameraRollClockwise, short)) > float64(short) {
+		side--
+	}
+	return side
 }
 
 // WarpClip renders frame t of raw as views[t] shows it, resampled to a
@@ -103,6 +157,11 @@ func WarpClip(raw *loader.RawClip, side int, views []View) (*loader.RawClip, err
 	}
 	if side < 1 {
 		return nil, fmt.Errorf("pretext: camera output side %d must be positive", side)
+	}
+	for t, v := range views {
+		if !(v.Side > 0) || math.IsInf(v.Side, 0) || math.IsNaN(v.X+v.Y+v.Angle) || math.IsInf(v.X+v.Y+v.Angle, 0) {
+			return nil, fmt.Errorf("pretext: camera view %d is %+v; its side must be positive and every value finite", t, v)
+		}
 	}
 	out := &loader.RawClip{T: raw.T, H: side, W: side, Pix: make([]uint8, raw.T*side*side*3)}
 	half := float64(side-1) / 2
@@ -156,7 +215,7 @@ func newCamera(o Options) (Method, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			side := int(math.Round(PanWindow * float64(min(raw.W, raw.H))))
+			side := CameraSide(raw.W, raw.H, raw.T)
 			motion := rng.IntN(CameraMotions)
 			views, err := CameraPath(raw.W, raw.H, side, raw.T, motion, rng)
 			if err != nil {

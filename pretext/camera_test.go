@@ -13,10 +13,15 @@ func TestCameraPathKeepsViewsInsideAndFollowsTheMotion(t *testing.T) {
 	cases := []struct{ w, h, frames int }{
 		{32, 32, 4}, // the demo's clips
 		{32, 24, 8}, // landscape, a long clip: zooms slow down to fit
+		{24, 24, 7}, // odd frame count: a roll reaches its widest angle
+		{9, 8, 3},   // tiny: the view shrinks to leave room for a roll
 		{128, 112, 16},
 	}
 	for _, c := range cases {
-		side := int(math.Round(PanWindow * float64(min(c.w, c.h))))
+		side := CameraSide(c.w, c.h, c.frames)
+		if side < 1 || float64(side) > PanWindow*float64(min(c.w, c.h))+0.5 {
+			t.Fatalf("%dx%d T=%d: camera side %d", c.w, c.h, c.frames, side)
+		}
 		for motion := range CameraMotions {
 			for seed := range uint64(5) {
 				views, err := CameraPath(c.w, c.h, side, c.frames, motion, rand.New(rand.NewPCG(seed, 1)))
@@ -41,6 +46,12 @@ func TestCameraPathKeepsViewsInsideAndFollowsTheMotion(t *testing.T) {
 	if _, err := CameraPath(32, 16, 22, 4, 0, rand.New(rand.NewPCG(1, 1))); err == nil {
 		t.Error("a view larger than the frame was accepted")
 	}
+	if _, err := CameraPath(32, 32, 32, 4, CameraZoomIn, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("a view as large as the frame was accepted: its zoom in and out would not move")
+	}
+	if _, err := CameraPath(32, 32, 28, 4, CameraRollClockwise, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("a roll whose turned view cannot fit the frame was accepted")
+	}
 }
 
 // checkCameraMotion checks that consecutive views differ as motion says: a
@@ -49,11 +60,17 @@ func TestCameraPathKeepsViewsInsideAndFollowsTheMotion(t *testing.T) {
 func checkCameraMotion(t *testing.T, w, h, side, motion int, seed uint64, views []View) {
 	t.Helper()
 	if motion < PanDirections {
+		// PanPath's corners, all shifted by one offset of at most half a pixel
 		half := float64(side-1) / 2
-		for f, corner := range PanPath(w, h, side, len(views), motion, rand.New(rand.NewPCG(seed, 1))) {
-			want := View{X: float64(corner[0]) + half, Y: float64(corner[1]) + half, Side: float64(side)}
-			if views[f] != want {
-				t.Fatalf("pan %d frame %d: view %+v, want PanPath's %+v", motion, f, views[f], want)
+		corners := PanPath(w, h, side, len(views), motion, rand.New(rand.NewPCG(seed, 1)))
+		dx, dy := views[0].X-float64(corners[0][0])-half, views[0].Y-float64(corners[0][1])-half
+		if math.Abs(dx) > 0.5 || math.Abs(dy) > 0.5 {
+			t.Fatalf("pan %d: shifted by (%g,%g), more than half a pixel", motion, dx, dy)
+		}
+		for f, corner := range corners {
+			want := View{X: float64(corner[0]) + half + dx, Y: float64(corner[1]) + half + dy, Side: float64(side)}
+			if math.Abs(views[f].X-want.X) > 1e-9 || math.Abs(views[f].Y-want.Y) > 1e-9 || views[f].Side != want.Side || views[f].Angle != 0 {
+				t.Fatalf("pan %d frame %d: view %+v, want PanPath's corner shifted, %+v", motion, f, views[f], want)
 			}
 		}
 		return
@@ -117,6 +134,9 @@ func TestWarpClipCopiesUnturnedViewsExactly(t *testing.T) {
 	}
 	if _, err := WarpClip(raw, side, views[:1]); err == nil {
 		t.Error("a path shorter than the clip was accepted")
+	}
+	if _, err := WarpClip(raw, side, []View{views[0], {X: 3, Y: 3, Side: math.NaN()}}); err == nil {
+		t.Error("a view of side NaN was accepted")
 	}
 }
 
