@@ -43,9 +43,9 @@ func DefaultDemo(out string) DemoConfig {
 			// the measured time): one self-supervised method, two small
 			// label budgets, 3 seeds, 4-frame clips; retrieval is left to
 			// vidrep experiment. The method is camera, the best of pan,
-			// camera and patch on a validation draw of the benchmark (seed
-			// 2, never the demo's own test split; docs/results.md compares
-			// every method).
+			// camera and a moving-patch pretext (since removed) on a
+			// validation draw of the benchmark (seed 2, never the demo's
+			// own test split; docs/results.md compares every method).
 			// Residual frames (r3d-small-res) because on RGB the network
 			// does not leave chance within this budget (docs/results.md).
 			Methods:   []string{"camera"},

@@ -1,7 +1,7 @@
 // Package pretext holds the self-supervised objectives vidrep pretrains with:
 // transformation prediction (clip order, odd-one-out, VCOP, rotation, speed,
-// arrow of time, camera pan, camera motion, moving patch), instance
-// discrimination (SimCLR/CVRL, MoCo, BYOL) and masked modelling (VideoMAE).
+// arrow of time, camera pan, camera motion), instance discrimination
+// (SimCLR/CVRL, MoCo, BYOL) and masked modelling (VideoMAE).
 //
 // A Method makes its views and integer targets from one video (its
 // Sampler, a loader.Sampler) and builds its loss from a backbone's features
@@ -27,8 +27,6 @@
 //	                              camera pan, 0..7                  Wang et al. 2019, without flow)
 //	camera       1 clip           1: pan direction 0..7, zoom in    CE, 12 classes (ego-motion,
 //	                              or out, roll either way           Agrawal et al. 2015)
-//	patch        1 clip           1: direction 0..7 of a patch of   CE, 8 classes (local motion,
-//	                              the clip pasted sliding over it   as an object over a background)
 //	simclr       2 clips          none                              InfoNCE over the 2B clips (CVRL)
 //	moco         2 clips          none                              InfoNCE against an EMA key encoder
 //	                                                                and a queue of past keys (MoCo v2)
