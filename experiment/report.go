@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vidrep/vidrep/evaluate"
 	"github.com/vidrep/vidrep/internal/engine"
@@ -59,25 +60,40 @@ func Headline(res *Results) string {
 	return sb.String()
 }
 
-// headlineTable writes one protocol's mean ± std table, inits by budgets.
+// headlineTable writes one protocol's mean ± std table, inits by budgets,
+// its columns aligned by characters (not bytes: "±" and "–" take two and
+// three).
 func headlineTable(sb *strings.Builder, res *Results, proto Protocol) {
-	fmt.Fprintf(sb, "%-12s", "init \\ "+string(proto))
-	for _, b := range res.Config.Labels {
-		fmt.Fprintf(sb, "  %16s", b)
-	}
-	sb.WriteString("\n")
+	rows := [][]string{append([]string{"init \\ " + string(proto)}, res.Config.Labels...)}
 	for _, init := range res.Config.Inits() {
-		fmt.Fprintf(sb, "%-12s", init)
+		row := []string{init}
 		for _, b := range res.Config.Labels {
 			r, ok := findRow(res.Rows, init, b, proto)
 			cell := "–"
 			if ok {
-				cell = fmt.Sprintf("%5.1f ± %4.1f", 100*r.Mean, 100*r.Std)
+				cell = fmt.Sprintf("%.1f ± %.1f", 100*r.Mean, 100*r.Std)
 				if r.HasGain && init != InitScratch {
 					cell += fmt.Sprintf(" (%+.0f)", 100*r.GainMean)
 				}
 			}
-			fmt.Fprintf(sb, "  %16s", cell)
+			row = append(row, cell)
+		}
+		rows = append(rows, row)
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for c, cell := range row {
+			widths[c] = max(widths[c], utf8.RuneCountInString(cell))
+		}
+	}
+	for _, row := range rows {
+		for c, cell := range row {
+			pad := strings.Repeat(" ", widths[c]-utf8.RuneCountInString(cell))
+			if c == 0 {
+				sb.WriteString(cell + pad)
+			} else {
+				sb.WriteString("   " + pad + cell)
+			}
 		}
 		sb.WriteString("\n")
 	}

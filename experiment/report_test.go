@@ -3,6 +3,7 @@ package experiment
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestVerdictAndHeadlineCoverEveryAccuracyProtocol checks that the answer
@@ -30,5 +31,36 @@ func TestVerdictAndHeadlineCoverEveryAccuracyProtocol(t *testing.T) {
 	h := Headline(res)
 	if !strings.Contains(h, "init \\ finetune") || !strings.Contains(h, "init \\ linear") || strings.Contains(h, "retrieval") {
 		t.Errorf("headline should have a finetune and a linear block and no retrieval block:\n%s", h)
+	}
+}
+
+// TestHeadlineColumnsLineUp checks that every line of a headline block is
+// as wide, in characters, as its header and that each budget's cells end in
+// the same column, with a gain suffix, a missing cell and a long init name.
+func TestHeadlineColumnsLineUp(t *testing.T) {
+	res := &Results{
+		Config: Config{Methods: []string{"camera", "vcop:1+rotation:0.5"}, Labels: []string{"2/class", "all"}, Seeds: 3,
+			Protocols: []Protocol{Linear}},
+		Rows: []Row{
+			{Init: InitScratch, Labels: "2/class", Protocol: Linear, Mean: 0.114, Std: 0.034},
+			{Init: InitScratch, Labels: "all", Protocol: Linear, Mean: 0.5, Std: 0.1},
+			{Init: "camera", Labels: "2/class", Protocol: Linear, Mean: 0.228, Std: 0.063, HasGain: true, GainMean: 0.114},
+			{Init: "vcop:1+rotation:0.5", Labels: "all", Protocol: Linear, Mean: 0.61, Std: 0.02, HasGain: true, GainMean: -0.01},
+		},
+	}
+	lines := strings.Split(strings.TrimRight(Headline(res), "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want a header and 3 init lines, got:\n%s", strings.Join(lines, "\n"))
+	}
+	width := utf8.RuneCountInString(lines[0])
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n != width {
+			t.Errorf("line %q is %d characters wide, the header %d", l, n, width)
+		}
+	}
+	for _, want := range []string{"22.8 ± 6.3 (+11)", "61.0 ± 2.0 (-1)", "–"} {
+		if !strings.Contains(Headline(res), want) {
+			t.Errorf("headline lacks %q:\n%s", want, strings.Join(lines, "\n"))
+		}
 	}
 }
