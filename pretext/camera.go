@@ -205,28 +205,16 @@ func bilinear(img []uint8, w, h int, x, y float64, px []uint8) {
 // Options.Augment, when set, replaces the default view transform and must
 // not crop or flip.
 func newCamera(o Options) (Method, error) {
-	aug := o.Augment
-	if aug == nil {
-		aug = panAugment(o.Size)
-	}
-	return &classifier{name: "camera", views: 1, classes: CameraMotions, head: concatHead(o.Hidden),
-		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
-			raw, err := r.Read(randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng), o.Frames, o.Stride)
-			if err != nil {
-				return nil, 0, err
-			}
-			side := CameraSide(raw.W, raw.H, raw.T)
-			motion := rng.IntN(CameraMotions)
-			views, err := CameraPath(raw.W, raw.H, side, raw.T, motion, rng)
-			if err != nil {
-				return nil, 0, err
-			}
-			warped, err := WarpClip(raw, side, views)
-			if err != nil {
-				return nil, 0, err
-			}
-			return []loader.ClipTensor{aug(warped, rng)}, motion, nil
-		}}, nil
+	return movingViewMethod("camera", CameraMotions, o, func(raw *loader.RawClip, rng *rand.Rand) (*loader.RawClip, int, error) {
+		side := CameraSide(raw.W, raw.H, raw.T)
+		motion := rng.IntN(CameraMotions)
+		views, err := CameraPath(raw.W, raw.H, side, raw.T, motion, rng)
+		if err != nil {
+			return nil, 0, err
+		}
+		warped, err := WarpClip(raw, side, views)
+		return warped, motion, err
+	}), nil
 }
 
 func init() { register("camera", newCamera) }

@@ -94,24 +94,35 @@ func panAugment(size int) AugmentFunc {
 // motion is made, so no flow is computed. Options.Augment, when set,
 // replaces the default view transform and must not crop or flip.
 func newPan(o Options) (Method, error) {
+	return movingViewMethod("pan", PanDirections, o, func(raw *loader.RawClip, rng *rand.Rand) (*loader.RawClip, int, error) {
+		side := int(math.Round(PanWindow * float64(min(raw.W, raw.H))))
+		dir := rng.IntN(PanDirections)
+		panned, err := PanClip(raw, side, PanPath(raw.W, raw.H, side, raw.T, dir, rng))
+		return panned, dir, err
+	}), nil
+}
+
+// movingViewMethod is a one-view classifier for pan-like methods: move
+// makes the view from one clip read at a random start and returns it with
+// its target among classes; the view is then transformed by Options.Augment
+// or, by default, panAugment (no crop, no flip).
+func movingViewMethod(name string, classes int, o Options, move func(raw *loader.RawClip, rng *rand.Rand) (*loader.RawClip, int, error)) Method {
 	aug := o.Augment
 	if aug == nil {
 		aug = panAugment(o.Size)
 	}
-	return &classifier{name: "pan", views: 1, classes: PanDirections, head: concatHead(o.Hidden),
+	return &classifier{name: name, views: 1, classes: classes, head: concatHead(o.Hidden),
 		draw: func(r loader.VideoReader, rng *rand.Rand) ([]loader.ClipTensor, int, error) {
 			raw, err := r.Read(randomStart(r.NumFrames(), span(o.Frames, o.Stride), rng), o.Frames, o.Stride)
 			if err != nil {
 				return nil, 0, err
 			}
-			side := int(math.Round(PanWindow * float64(min(raw.W, raw.H))))
-			dir := rng.IntN(PanDirections)
-			panned, err := PanClip(raw, side, PanPath(raw.W, raw.H, side, raw.T, dir, rng))
+			view, target, err := move(raw, rng)
 			if err != nil {
 				return nil, 0, err
 			}
-			return []loader.ClipTensor{aug(panned, rng)}, dir, nil
-		}}, nil
+			return []loader.ClipTensor{aug(view, rng)}, target, nil
+		}}
 }
 
 func init() { register("pan", newPan) }
