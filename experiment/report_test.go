@@ -35,8 +35,9 @@ func TestVerdictAndHeadlineCoverEveryAccuracyProtocol(t *testing.T) {
 }
 
 // TestHeadlineColumnsLineUp checks that every line of a headline block is
-// as wide, in characters, as its header and that each budget's cells end in
-// the same column, with a gain suffix, a missing cell and a long init name.
+// as wide, in characters, as its header (cells are right-aligned, so equal
+// widths mean the last column lines up) and that the cells hold the values,
+// with a gain suffix, a missing cell and a long init name.
 func TestHeadlineColumnsLineUp(t *testing.T) {
 	res := &Results{
 		Config: Config{Methods: []string{"camera", "vcop:1+rotation:0.5"}, Labels: []string{"2/class", "all"}, Seeds: 3,

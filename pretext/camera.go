@@ -56,7 +56,10 @@ func CameraPath(w, h, side, frames, motion int, rng *rand.Rand) ([]View, error) 
 	if motion < 0 || motion >= CameraMotions {
 		return nil, fmt.Errorf("pretext: camera motion %d outside [0,%d)", motion, CameraMotions)
 	}
-	if side < 1 || side >= min(w, h) || frames < 1 {
+	if frames < 1 {
+		return nil, fmt.Errorf("pretext: camera path of %d frames; a clip has at least one", frames)
+	}
+	if side < 1 || side >= min(w, h) {
 		return nil, fmt.Errorf("pretext: camera view of side %d does not fit inside a %dx%d clip with room to move", side, w, h)
 	}
 	var views []View
@@ -68,9 +71,9 @@ func CameraPath(w, h, side, frames, motion int, rng *rand.Rand) ([]View, error) 
 	} else {
 		views = inPlaceViews(side, frames, motion, min(w, h))
 		reach := maxReach(views)
-		if 2*reach > float64(min(w, h)) {
-			return nil, fmt.Errorf("pretext: camera view of side %d turned as far as %.2f rad needs %.1f pixels, more than the %dx%d clip has; use a smaller side (CameraSide)",
-				side, math.Abs(views[0].Angle), 2*reach, w, h)
+		if 2*reach > float64(min(w, h))+reachSlack {
+			return nil, fmt.Errorf("pretext: camera motion %d with a view of side %d spans %.1f pixels, more than the %dx%d clip has; use a smaller side (CameraSide)",
+				motion, side, 2*reach, w, h)
 		}
 		cx := uniformIn(rng, reach-0.5, float64(w)-0.5-reach)
 		cy := uniformIn(rng, reach-0.5, float64(h)-0.5-reach)
@@ -109,6 +112,10 @@ func inPlaceViews(side, frames, motion, short int) []View {
 	return views
 }
 
+// reachSlack absorbs rounding in a view's extent: a zoom slowed down to just
+// fit the frame can come out a few ulps wider than it.
+const reachSlack = 1e-9
+
 // maxReach is the largest half-extent along x or y of any of views.
 func maxReach(views []View) float64 {
 	reach := 0.0
@@ -141,7 +148,7 @@ func shiftSubPixel(views []View, w, h int, rng *rand.Rand) {
 func CameraSide(w, h, frames int) int {
 	short := min(w, h)
 	side := int(math.Round(PanWindow * float64(short)))
-	for side > 1 && 2*maxReach(inPlaceViews(side, frames, CameraRollClockwise, short)) > float64(short) {
+	for side > 1 && 2*maxReach(inPlaceViews(side, frames, CameraRollClockwise, short)) > float64(short)+reachSlack {
 		side--
 	}
 	return side

@@ -11,10 +11,11 @@ import (
 
 func TestCameraPathKeepsViewsInsideAndFollowsTheMotion(t *testing.T) {
 	cases := []struct{ w, h, frames int }{
-		{32, 32, 4}, // the demo's clips
-		{32, 24, 8}, // landscape, a long clip: zooms slow down to fit
-		{24, 24, 7}, // odd frame count: a roll reaches its widest angle
-		{9, 8, 3},   // tiny: the view shrinks to leave room for a roll
+		{32, 32, 4},  // the demo's clips
+		{32, 24, 8},  // landscape, a long clip: zooms slow down to fit
+		{24, 24, 7},  // odd frame count: a roll reaches its widest angle
+		{24, 24, 24}, // a zoom slowed down to just fit, within rounding
+		{9, 8, 3},    // tiny: the view shrinks to leave room for a roll
 		{128, 112, 16},
 	}
 	for _, c := range cases {

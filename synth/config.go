@@ -131,7 +131,7 @@ const MaxFrictionSpeedup = 4
 // within MaxFrictionSpeedup times the nominal one.
 func (c Config) validateFriction() error {
 	limit := math.Log(MaxFrictionSpeedup) / max(1, float64(c.Frames-1)/2-1)
-	if f := c.Nuisance.Friction; f < 0 || f > limit {
+	if f := c.Nuisance.Friction; outside(f, 0, limit) {
 		return cli.Usagef("synth: --friction must be 0 to %.3g for %d frames (larger values start a clip more than %dx faster than its nominal speed)", limit, c.Frames, MaxFrictionSpeedup)
 	}
 	return nil
@@ -144,12 +144,12 @@ func (n Nuisance) validate() error {
 		msg string
 	}{
 		{n.Distractors < 0 || n.Distractors > 20, "--distractors must be 0 to 20"},
-		{n.Shake < 0 || n.Shake > 0.2, "--shake must be 0 to 0.2 (a fraction of the frame side)"},
-		{n.Noise < 0 || n.Noise > 100, "--noise must be 0 to 100 (pixel standard deviation)"},
-		{n.Occlusion < 0 || n.Occlusion > 1, "--occlusion must be a probability, 0 to 1"},
-		{n.SpeedMin <= 0 || n.SpeedMax < n.SpeedMin || n.SpeedMax > 10, "--speed-min and --speed-max must satisfy 0 < min <= max <= 10"},
-		{n.Background < 0 || n.Background > 1, "--background must be 0 to 1"},
-		{n.Texture < 0 || n.Texture > 1, "--texture must be 0 to 1"},
+		{outside(n.Shake, 0, 0.2), "--shake must be 0 to 0.2 (a fraction of the frame side)"},
+		{outside(n.Noise, 0, 100), "--noise must be 0 to 100 (pixel standard deviation)"},
+		{outside(n.Occlusion, 0, 1), "--occlusion must be a probability, 0 to 1"},
+		{!(n.SpeedMin > 0 && n.SpeedMin <= n.SpeedMax && n.SpeedMax <= 10), "--speed-min and --speed-max must satisfy 0 < min <= max <= 10"},
+		{outside(n.Background, 0, 1), "--background must be 0 to 1"},
+		{outside(n.Texture, 0, 1), "--texture must be 0 to 1"},
 	}
 	for _, ch := range checks {
 		if ch.bad {
@@ -158,6 +158,9 @@ func (n Nuisance) validate() error {
 	}
 	return nil
 }
+
+// outside reports whether v is not in [lo, hi]; NaN is outside every range.
+func outside(v, lo, hi float64) bool { return !(v >= lo && v <= hi) }
 
 func validCodec(c string) bool {
 	for _, k := range Codecs {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,6 +260,9 @@ func TestValidate(t *testing.T) {
 		{"occlusion", func(c *Config) { c.Nuisance.Occlusion = 2 }, "--occlusion"},
 		{"negative unlabeled", func(c *Config) { c.Unlabeled = -1 }, "--unlabeled"},
 		{"negative friction", func(c *Config) { c.Nuisance.Friction = -0.01 }, "--friction"},
+		{"NaN friction", func(c *Config) { c.Nuisance.Friction = math.NaN() }, "--friction"},
+		{"NaN noise", func(c *Config) { c.Nuisance.Noise = math.NaN() }, "--noise"},
+		{"NaN speed", func(c *Config) { c.Nuisance.SpeedMax = math.NaN() }, "--speed-min"},
 		{"friction too strong", func(c *Config) { c.Nuisance.Friction = 0.14 }, "--friction"}, // first step 4.3x
 		{"friction too strong for long clips", func(c *Config) { c.Nuisance.Friction = 0.07; c.Frames = 48 }, "--friction"},
 	}
