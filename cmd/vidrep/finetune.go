@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/vidrep/vidrep/evaluate"
+	"github.com/vidrep/vidrep/internal/cli"
 )
 
 // RuntimeFlags are the flags every evaluation command shares that do not
@@ -59,22 +60,26 @@ type FinetuneCmd struct {
 
 	PreciseBNBatches int `name:"precise-bn-batches" help:"After fine-tuning, recompute batch norm's running mean and variance over this many training batches (weights fixed) before saving and testing; -1: one pass over the labeled clips, 64 to 256 clips; 0: off (keep the running averages, which lag behind the weights in short runs)." default:"-1"`
 
-	LinearClips int    `name:"linear-clips" help:"With --linear: uniformly spaced clips per training video, each a training row." default:"5"`
-	EvalClips   int    `name:"eval-clips" help:"Test clips per video after training." default:"10"`
-	EvalCrops   int    `name:"eval-crops" help:"Test crops per clip (1 or 3)." default:"3" enum:"1,3"`
-	NoEval      bool   `name:"no-eval" help:"Skip testing after training (run vidrep eval later)."`
-	Dtype       string `help:"Training compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
+	LinearClips int     `name:"linear-clips" help:"With --linear: uniformly spaced clips per training video, each a training row." default:"5"`
+	ProbeWD     float64 `name:"probe-weight-decay" help:"With --linear or --probe-head: L2 penalty on the logistic regression's weights (features are standardised)." default:"1e-3"`
+	EvalClips   int     `name:"eval-clips" help:"Test clips per video after training." default:"10"`
+	EvalCrops   int     `name:"eval-crops" help:"Test crops per clip (1 or 3)." default:"3" enum:"1,3"`
+	NoEval      bool    `name:"no-eval" help:"Skip testing after training (run vidrep eval later)."`
+	Dtype       string  `help:"Training compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
 	RuntimeFlags
 }
 
 // Run executes the command.
 func (c *FinetuneCmd) Run() error {
+	if !(c.ProbeWD > 0) {
+		return cli.Usagef("finetune: --probe-weight-decay must be positive, got %g", c.ProbeWD)
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	res, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
 		DataRoot: c.Data, Format: c.Format, Split: c.Split, Labels: c.Labels, Out: c.Out, Init: c.Init,
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-		Linear: c.Linear, LinearClips: c.LinearClips,
+		Linear: c.Linear, LinearClips: c.LinearClips, LinearCfg: evaluate.LinearConfig{WeightDecay: c.ProbeWD},
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, BackboneLRMult: c.BackboneLRMult, WeightDecay: c.WeightDecay,
 		WarmupEpochs: c.WarmupEpochs, LabelSmoothing: c.LabelSmoothing, Optimizer: c.Optimizer, Augment: c.Augment, NoFlip: c.NoFlip, ProbeHead: c.ProbeHead,
 		DType:            c.Dtype,

@@ -137,8 +137,17 @@ func TestFinetuneFromPretrainRun(t *testing.T) {
 	}
 	ft := filepath.Join(t.TempDir(), "ft")
 	if err := runCLI(t, "finetune", "--linear", "--data", data, "--init", run, "--out", ft, "--linear-clips", "1",
-		"--eval-clips", "1", "--eval-crops", "1", "--workers", "1", "--quiet"); err != nil {
+		"--probe-weight-decay", "0.25", "--eval-clips", "1", "--eval-crops", "1", "--workers", "1", "--quiet"); err != nil {
 		t.Fatal(err)
+	}
+	result, err := os.ReadFile(filepath.Join(ft, "result.json"))
+	if err != nil || !strings.Contains(string(result), `"weight_decay": 0.25`) {
+		t.Errorf("result.json (%v) does not record the probe's --probe-weight-decay 0.25:\n%s", err, result)
+	}
+	err = runCLI(t, "finetune", "--linear", "--data", data, "--init", run, "--out", filepath.Join(t.TempDir(), "ft0"),
+		"--probe-weight-decay", "0", "--quiet")
+	if cli.ExitCode(err) != cli.ExitUsage {
+		t.Errorf("--probe-weight-decay 0: error %v, want a usage error", err)
 	}
 	pre, err := train.LoadStore(run, "backbone")
 	if err != nil {
