@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,10 @@ type Config struct {
 	// (LP-FT, evaluate.FinetuneConfig.ProbeHead); supervised source
 	// training starts from scratch either way.
 	ProbeHead bool
+	// ProbeWeightDecay is the L2 penalty of every linear probe (linear cells
+	// and LP-FT heads) on standardised features; 0 keeps the probe's
+	// default (evaluate.LinearConfig).
+	ProbeWeightDecay float64
 	// PretrainWithTrain adds the split's training videos, labels hidden,
 	// to the unlabeled videos every self-supervised pretraining reads.
 	PretrainWithTrain bool
@@ -70,6 +75,9 @@ type Config struct {
 func (c Config) withDefaults() (Config, error) {
 	if c.Out == "" || c.Data == "" {
 		return c, cli.Usagef("experiment: --data and --out are required")
+	}
+	if c.ProbeWeightDecay < 0 || math.IsNaN(c.ProbeWeightDecay) {
+		return c, cli.Usagef("experiment: --probe-weight-decay must be positive, got %g", c.ProbeWeightDecay)
 	}
 	if c.Split == 0 {
 		c.Split = 1
@@ -264,7 +272,8 @@ func (c Config) runCell(ctx context.Context, cell Cell, initDir, dir string) (Ce
 		Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
 		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, NoFlip: c.NoFlip,
 		ProbeHead: c.ProbeHead && cell.Protocol == Finetune, DType: cellDType(c.DType, cell.Protocol),
-		Info: map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
+		LinearCfg: evaluate.LinearConfig{WeightDecay: c.ProbeWeightDecay},
+		Info:      map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
 	})
 	if err != nil {
 		return r, err

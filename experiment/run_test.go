@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,9 +44,14 @@ func TestRunResumes(t *testing.T) {
 	data := tinyBenchmark(t)
 	out := filepath.Join(t.TempDir(), "exp")
 	cfg := tinyConfig(data, out)
+	cfg.ProbeWeightDecay = 0.5
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("first run: %v", err)
+	}
+	probe := Cell{Init: "arrow", Labels: "2/class", Seed: 0, Protocol: Linear}
+	if b, err := os.ReadFile(filepath.Join(probe.Dir(out), "result.json")); err != nil || !strings.Contains(string(b), `"weight_decay": 0.5`) {
+		t.Errorf("the linear cell's result.json (%v) does not record ProbeWeightDecay 0.5", err)
 	}
 	// scratch and arrow x (finetune, linear, retrieval) x 1 budget x 1 seed.
 	if len(res.Cells) != 6 {
@@ -134,6 +140,16 @@ func TestRunBF16NeedsXLA(t *testing.T) {
 		_, err := Run(context.Background(), cfg)
 		if err == nil || !strings.Contains(err.Error(), c.where) || !strings.Contains(err.Error(), "XLA") {
 			t.Errorf("%s in bf16 on the Go backend: err = %v, want a refusal in %q naming XLA", c.name, err, c.where)
+		}
+	}
+}
+
+func TestProbeWeightDecayMustBePositive(t *testing.T) {
+	for _, wd := range []float64{-1, math.NaN()} {
+		cfg := tinyConfig("data", "out")
+		cfg.ProbeWeightDecay = wd
+		if _, err := cfg.withDefaults(); err == nil || !strings.Contains(err.Error(), "--probe-weight-decay") {
+			t.Errorf("ProbeWeightDecay %g: error %v, want one naming --probe-weight-decay", wd, err)
 		}
 	}
 }
