@@ -145,6 +145,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkSettings(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	res := &Results{Config: cfg}
 	initDirs := map[string]string{InitScratch: "scratch", InitImported: cfg.Import}

@@ -153,3 +153,34 @@ func TestProbeWeightDecayMustBePositive(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsGuardStaleWork checks that a rerun in the same directory with
+// a setting that changes results is refused, that growing the grid (seeds)
+// is not, and that a directory of work without recorded settings is refused.
+func TestSettingsGuardStaleWork(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "exp")
+	cfg := tinyConfig("data", out)
+	if err := cfg.checkSettings(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, SettingsFile)); err != nil {
+		t.Fatalf("settings not recorded: %v", err)
+	}
+	more := cfg
+	more.Seeds, more.Methods = 5, []string{"arrow", "camera"}
+	if err := more.checkSettings(); err != nil {
+		t.Errorf("more seeds and methods refused: %v", err)
+	}
+	other := cfg
+	other.ProbeWeightDecay = 1
+	if err := other.checkSettings(); err == nil || !strings.Contains(err.Error(), SettingsFile) {
+		t.Errorf("another probe weight decay: error %v, want a refusal naming %s", err, SettingsFile)
+	}
+	old := filepath.Join(t.TempDir(), "old")
+	if err := os.MkdirAll(filepath.Join(old, "cells"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := tinyConfig("data", old).checkSettings(); err == nil {
+		t.Error("a directory of cells without recorded settings was accepted")
+	}
+}
