@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -61,7 +62,7 @@ type FinetuneCmd struct {
 	PreciseBNBatches int `name:"precise-bn-batches" help:"After fine-tuning, recompute batch norm's running mean and variance over this many training batches (weights fixed) before saving and testing; -1: one pass over the labeled clips, 64 to 256 clips; 0: off (keep the running averages, which lag behind the weights in short runs)." default:"-1"`
 
 	LinearClips int     `name:"linear-clips" help:"With --linear: uniformly spaced clips per training video, each a training row." default:"5"`
-	ProbeWD     float64 `name:"probe-weight-decay" help:"With --linear or --probe-head: L2 penalty on the logistic regression's weights (features are standardised)." default:"1e-3"`
+	ProbeWD     float64 `name:"probe-weight-decay" help:"With --linear or --probe-head: L2 penalty on the logistic regression's weights (features are standardised; 0: the default, 1e-3)." default:"1e-3"`
 	EvalClips   int     `name:"eval-clips" help:"Test clips per video after training." default:"10"`
 	EvalCrops   int     `name:"eval-crops" help:"Test crops per clip (1 or 3)." default:"3" enum:"1,3"`
 	NoEval      bool    `name:"no-eval" help:"Skip testing after training (run vidrep eval later)."`
@@ -71,7 +72,7 @@ type FinetuneCmd struct {
 
 // Run executes the command.
 func (c *FinetuneCmd) Run() error {
-	if !(c.ProbeWD > 0) {
+	if c.ProbeWD < 0 || math.IsNaN(c.ProbeWD) { // 0: the probe's default
 		return cli.Usagef("finetune: --probe-weight-decay must be positive, got %g", c.ProbeWD)
 	}
 	ctx, stop := signalContext()

@@ -145,9 +145,9 @@ func TestFinetuneFromPretrainRun(t *testing.T) {
 		t.Errorf("result.json (%v) does not record the probe's --probe-weight-decay 0.25:\n%s", err, result)
 	}
 	err = runCLI(t, "finetune", "--linear", "--data", data, "--init", run, "--out", filepath.Join(t.TempDir(), "ft0"),
-		"--probe-weight-decay", "0", "--quiet")
+		"--probe-weight-decay", "-1", "--quiet")
 	if cli.ExitCode(err) != cli.ExitUsage {
-		t.Errorf("--probe-weight-decay 0: error %v, want a usage error", err)
+		t.Errorf("--probe-weight-decay -1: error %v, want a usage error", err)
 	}
 	pre, err := train.LoadStore(run, "backbone")
 	if err != nil {
