@@ -14,6 +14,10 @@ type LinearConfig struct {
 	WeightDecay float64 `json:"weight_decay"` // L2 penalty wd/2*|W|^2 on the weights, not the bias (default 1e-3)
 }
 
+// DefaultProbeWeightDecay is the linear probe's L2 penalty when
+// LinearConfig.WeightDecay is 0.
+const DefaultProbeWeightDecay = 1e-3
+
 func (c LinearConfig) withDefaults() LinearConfig {
 	if c.Steps <= 0 {
 		c.Steps = 300
@@ -24,7 +28,7 @@ func (c LinearConfig) withDefaults() LinearConfig {
 	if c.WeightDecay < 0 {
 		c.WeightDecay = 0
 	} else if c.WeightDecay == 0 {
-		c.WeightDecay = 1e-3
+		c.WeightDecay = DefaultProbeWeightDecay
 	}
 	return c
 }

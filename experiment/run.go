@@ -77,7 +77,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, cli.Usagef("experiment: --data and --out are required")
 	}
 	if c.ProbeWeightDecay < 0 || math.IsNaN(c.ProbeWeightDecay) {
-		return c, cli.Usagef("experiment: --probe-weight-decay must be positive, got %g", c.ProbeWeightDecay)
+		return c, cli.Usagef("experiment: --probe-weight-decay must be 0 (the default, %g) or positive, got %g", evaluate.DefaultProbeWeightDecay, c.ProbeWeightDecay)
+	}
+	if c.ProbeWeightDecay == 0 {
+		c.ProbeWeightDecay = evaluate.DefaultProbeWeightDecay
+	}
+	if c.DType == "" {
+		c.DType = "f32"
 	}
 	if c.Split == 0 {
 		c.Split = 1

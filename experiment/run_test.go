@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"io"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vidrep/vidrep/evaluate"
 	"github.com/vidrep/vidrep/internal/browsercheck"
+	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/synth"
 )
 
@@ -144,6 +146,7 @@ func TestRunBF16NeedsXLA(t *testing.T) {
 	}
 }
 
+// TestProbeWeightDecayMustBePositive checks the probe penalty's validation.
 func TestProbeWeightDecayMustBePositive(t *testing.T) {
 	for _, wd := range []float64{-1, math.NaN()} {
 		cfg := tinyConfig("data", "out")
@@ -154,33 +157,51 @@ func TestProbeWeightDecayMustBePositive(t *testing.T) {
 	}
 }
 
-// TestSettingsGuardStaleWork checks that a rerun in the same directory with
-// a setting that changes results is refused, that growing the grid (seeds)
-// is not, and that a directory of work without recorded settings is refused.
+// TestSettingsGuardStaleWork checks that once a directory holds work, a
+// rerun with a setting that changes results is refused naming the setting,
+// that growing the grid (seeds, methods) is not, that a first run which
+// left no work may be rerun with other settings, and that work without
+// recorded settings is refused.
 func TestSettingsGuardStaleWork(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "exp")
 	cfg := tinyConfig("data", out)
 	if err := cfg.checkSettings(); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(out, SettingsFile)); err != nil {
-		t.Fatalf("settings not recorded: %v", err)
+	fixed := cfg
+	fixed.DType = "f32" // say the first run failed before any work, on its dtype
+	if err := fixed.checkSettings(); err != nil {
+		t.Fatalf("a rerun after a first run that left no work was refused: %v", err)
 	}
-	more := cfg
+	writeCellFile(t, out)
+	more := fixed
 	more.Seeds, more.Methods = 5, []string{"arrow", "camera"}
 	if err := more.checkSettings(); err != nil {
 		t.Errorf("more seeds and methods refused: %v", err)
 	}
-	other := cfg
+	other := fixed
 	other.ProbeWeightDecay = 1
-	if err := other.checkSettings(); err == nil || !strings.Contains(err.Error(), SettingsFile) {
-		t.Errorf("another probe weight decay: error %v, want a refusal naming %s", err, SettingsFile)
+	err := other.checkSettings()
+	var u *cli.UsageError
+	if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), "ProbeWeightDecay") || !strings.Contains(err.Error(), SettingsFile) {
+		t.Errorf("another probe weight decay: error %v, want a usage error naming ProbeWeightDecay and %s", err, SettingsFile)
 	}
 	old := filepath.Join(t.TempDir(), "old")
-	if err := os.MkdirAll(filepath.Join(old, "cells"), 0o755); err != nil {
+	writeCellFile(t, old)
+	err = tinyConfig("data", old).checkSettings()
+	if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), SettingsFile) {
+		t.Errorf("work without recorded settings: error %v, want a usage error naming %s", err, SettingsFile)
+	}
+}
+
+// writeCellFile leaves one finished cell's result file under out.
+func writeCellFile(t *testing.T, out string) {
+	t.Helper()
+	dir := Cell{Init: InitScratch, Labels: "2/class", Seed: 0, Protocol: Linear}.Dir(out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := tinyConfig("data", old).checkSettings(); err == nil {
-		t.Error("a directory of cells without recorded settings was accepted")
+	if err := os.WriteFile(filepath.Join(dir, cellFile), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,14 +1,18 @@
 package experiment
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
 
 	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/pretext/pretrain"
+	"github.com/vidrep/vidrep/train"
 )
 
 // SettingsFile is the file in an experiment directory that records the
@@ -37,14 +41,25 @@ type cellSettings struct {
 }
 
 func (c Config) cellSettings() cellSettings {
-	abs := func(p string) string {
-		if a, err := filepath.Abs(p); err == nil && p != "" {
-			return a
+	// Paths inside Out are kept relative to it, so that a moved or renamed
+	// experiment directory (the demo's data lives inside it) still matches.
+	path := func(p string) string {
+		if p == "" {
+			return p
 		}
-		return p
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return p
+		}
+		if out, err := filepath.Abs(c.Out); err == nil {
+			if rel, err := filepath.Rel(out, a); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return filepath.Join("<out>", rel)
+			}
+		}
+		return a
 	}
 	return cellSettings{
-		Data: abs(c.Data), Format: c.Format, Supervised: abs(c.Supervised), Import: abs(c.Import), Split: c.Split,
+		Data: path(c.Data), Format: c.Format, Supervised: path(c.Supervised), Import: path(c.Import), Split: c.Split,
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWeightDecay,
 		PretrainWithTrain: c.PretrainWithTrain, PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch,
@@ -54,10 +69,11 @@ func (c Config) cellSettings() cellSettings {
 	}
 }
 
-// checkSettings records c's settings in c.Out on the first run and, on a
-// later one, refuses settings that differ from the recorded ones: the
-// finished work there would otherwise be reused as if it had been computed
-// with the new settings.
+// checkSettings records c's settings in c.Out and, when the directory
+// already holds work (a finished cell, a pretrained backbone or a
+// checkpoint to resume), refuses settings that differ from the recorded
+// ones: that work would otherwise be reused as if computed with the new
+// settings. Work with no record (an older vidrep) is refused too.
 func (c Config) checkSettings() error {
 	want, err := json.MarshalIndent(c.cellSettings(), "", "  ")
 	if err != nil {
@@ -65,21 +81,58 @@ func (c Config) checkSettings() error {
 	}
 	path := filepath.Join(c.Out, SettingsFile)
 	have, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		for _, sub := range []string{"cells", "pretrain"} {
-			if _, err := os.Stat(filepath.Join(c.Out, sub)); err == nil {
-				return cli.Usagef("experiment: %s holds work from a vidrep that did not record its settings (no %s), so it cannot be reused safely; choose another --out, or delete it to start over", c.Out, SettingsFile)
-			}
-		}
-		if err := os.MkdirAll(c.Out, 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(path, append(want, '\n'), 0o644)
-	case err != nil:
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
-	case !bytes.Equal(bytes.TrimSpace(have), want):
-		return cli.Usagef("experiment: %s holds work computed with other settings (see its %s); choose another --out, or delete it to start over", c.Out, SettingsFile)
 	}
-	return nil
+	if hasWork(c.Out) {
+		if err != nil {
+			return cli.Usagef("experiment: %s holds work from a vidrep that did not record its settings (no %s), so it cannot be reused safely; choose another --out, or delete it to start over", c.Out, SettingsFile)
+		}
+		if diff := differingFields(have, want); len(diff) > 0 {
+			return cli.Usagef("experiment: %s holds work computed with other settings (%s differ from its %s); choose another --out, or delete it to start over", c.Out, strings.Join(diff, ", "), SettingsFile)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(want, '\n'), 0o644)
+}
+
+// hasWork reports whether out holds a finished cell, a pretrained backbone
+// or a training checkpoint.
+func hasWork(out string) bool {
+	found := false
+	for _, sub := range []string{"cells", "pretrain"} {
+		_ = filepath.WalkDir(filepath.Join(out, sub), func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (d.Name() == cellFile || d.Name() == pretrain.BackboneFile || d.Name() == train.CheckpointFile) {
+				found = true
+				return filepath.SkipAll
+			}
+			return nil
+		})
+	}
+	return found
+}
+
+// differingFields lists the settings whose recorded and wanted JSON values
+// differ (a field only one side has counts as differing).
+func differingFields(have, want []byte) []string {
+	var a, b map[string]any
+	if json.Unmarshal(have, &a) != nil || json.Unmarshal(want, &b) != nil {
+		return []string{"the whole file (unreadable)"}
+	}
+	var diff []string
+	for k, v := range b {
+		if w, ok := a[k]; !ok || !reflect.DeepEqual(v, w) {
+			diff = append(diff, k)
+		}
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			diff = append(diff, k)
+		}
+	}
+	sort.Strings(diff)
+	return diff
 }

@@ -29,7 +29,7 @@ type ExperimentCmd struct {
 	NoFlip            bool    `name:"no-flip" help:"No horizontal flips: for classes with a left/right direction (SSv2, the synthetic benchmark)."`
 	PretrainWithTrain bool    `name:"pretrain-with-train" help:"Pretrain on the split's training videos too, labels hidden (never its test videos)."`
 	ProbeHead         bool    `name:"probe-head" help:"Fine-tune every initialisation from a linear probe's head (LP-FT) instead of a random one."`
-	ProbeWD           float64 `name:"probe-weight-decay" help:"L2 penalty of every linear probe (standardised features); the demo uses 1, chosen on a validation draw (docs/results.md)." default:"1e-3"`
+	ProbeWD           float64 `name:"probe-weight-decay" help:"L2 penalty of every linear probe (standardised features; 0: the default, 1e-3); the demo uses 1, chosen on a validation draw (docs/results.md)." default:"1e-3"`
 
 	PretrainEpochs   int     `name:"pretrain-epochs" default:"10" help:"Epochs of each pretraining."`
 	PretrainBatch    int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`

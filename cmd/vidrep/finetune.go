@@ -73,7 +73,7 @@ type FinetuneCmd struct {
 // Run executes the command.
 func (c *FinetuneCmd) Run() error {
 	if c.ProbeWD < 0 || math.IsNaN(c.ProbeWD) { // 0: the probe's default
-		return cli.Usagef("finetune: --probe-weight-decay must be positive, got %g", c.ProbeWD)
+		return cli.Usagef("finetune: --probe-weight-decay must be 0 (the default, %g) or positive, got %g", evaluate.DefaultProbeWeightDecay, c.ProbeWD)
 	}
 	ctx, stop := signalContext()
 	defer stop()
