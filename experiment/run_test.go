@@ -205,3 +205,25 @@ func writeCellFile(t *testing.T, out string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSettingsFollowAMovedDirectory checks that an experiment directory
+// moved together with its data (as demo-out holds both) is still accepted.
+func TestSettingsFollowAMovedDirectory(t *testing.T) {
+	base := t.TempDir()
+	cfg := tinyConfig(filepath.Join(base, "a", "data"), filepath.Join(base, "a", "experiment"))
+	if err := cfg.checkSettings(); err != nil {
+		t.Fatal(err)
+	}
+	writeCellFile(t, cfg.Out)
+	if err := os.Rename(filepath.Join(base, "a"), filepath.Join(base, "b")); err != nil {
+		t.Fatal(err)
+	}
+	moved := tinyConfig(filepath.Join(base, "b", "data"), filepath.Join(base, "b", "experiment"))
+	if err := moved.checkSettings(); err != nil {
+		t.Errorf("the moved directory was refused: %v", err)
+	}
+	elsewhere := tinyConfig(filepath.Join(base, "other-data"), filepath.Join(base, "b", "experiment"))
+	if err := elsewhere.checkSettings(); err == nil || !strings.Contains(err.Error(), "Data") {
+		t.Errorf("other data: error %v, want a refusal naming Data", err)
+	}
+}

@@ -41,20 +41,20 @@ type cellSettings struct {
 }
 
 func (c Config) cellSettings() cellSettings {
-	// Paths inside Out are kept relative to it, so that a moved or renamed
-	// experiment directory (the demo's data lives inside it) still matches.
+	// Paths are kept relative to Out, so that a directory moved together
+	// with its data (the demo's demo-out/data beside demo-out/experiment)
+	// still matches.
 	path := func(p string) string {
 		if p == "" {
 			return p
 		}
-		a, err := filepath.Abs(p)
-		if err != nil {
+		a, errA := filepath.Abs(p)
+		out, errO := filepath.Abs(c.Out)
+		if errA != nil || errO != nil {
 			return p
 		}
-		if out, err := filepath.Abs(c.Out); err == nil {
-			if rel, err := filepath.Rel(out, a); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				return filepath.Join("<out>", rel)
-			}
+		if rel, err := filepath.Rel(out, a); err == nil {
+			return rel
 		}
 		return a
 	}
