@@ -177,6 +177,9 @@ func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
 	if c.Linear && c.DType == "bf16" {
 		return c, cli.Usagef("--dtype bf16 sets how a network trains; --linear trains none (features are extracted in f32): drop --dtype")
 	}
+	if err := c.LinearCfg.Check(); err != nil {
+		return c, err
+	}
 	c.Runtime = c.Runtime.withDefaults()
 	return c, nil
 }

@@ -3,6 +3,8 @@ package evaluate
 import (
 	"fmt"
 	"math"
+
+	"github.com/vidrep/vidrep/internal/cli"
 )
 
 // LinearConfig sets up the linear probe: multinomial logistic regression on
@@ -17,6 +19,15 @@ type LinearConfig struct {
 // DefaultProbeWeightDecay is the linear probe's L2 penalty when
 // LinearConfig.WeightDecay is 0.
 const DefaultProbeWeightDecay = 1e-3
+
+// Check refuses a negative or NaN weight decay (0 means
+// DefaultProbeWeightDecay), naming the flag that sets it.
+func (c LinearConfig) Check() error {
+	if c.WeightDecay < 0 || math.IsNaN(c.WeightDecay) {
+		return cli.Usagef("--probe-weight-decay must be 0 (the default, %g) or positive, got %g", DefaultProbeWeightDecay, c.WeightDecay)
+	}
+	return nil
+}
 
 func (c LinearConfig) withDefaults() LinearConfig {
 	if c.Steps <= 0 {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,8 +75,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Out == "" || c.Data == "" {
 		return c, cli.Usagef("experiment: --data and --out are required")
 	}
-	if c.ProbeWeightDecay < 0 || math.IsNaN(c.ProbeWeightDecay) {
-		return c, cli.Usagef("experiment: --probe-weight-decay must be 0 (the default, %g) or positive, got %g", evaluate.DefaultProbeWeightDecay, c.ProbeWeightDecay)
+	if err := (evaluate.LinearConfig{WeightDecay: c.ProbeWeightDecay}).Check(); err != nil {
+		return c, err // checked here too, so that it fails before any pretraining
 	}
 	if c.ProbeWeightDecay == 0 {
 		c.ProbeWeightDecay = evaluate.DefaultProbeWeightDecay

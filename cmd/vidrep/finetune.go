@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/vidrep/vidrep/evaluate"
-	"github.com/vidrep/vidrep/internal/cli"
 )
 
 // RuntimeFlags are the flags every evaluation command shares that do not
@@ -72,9 +70,6 @@ type FinetuneCmd struct {
 
 // Run executes the command.
 func (c *FinetuneCmd) Run() error {
-	if c.ProbeWD < 0 || math.IsNaN(c.ProbeWD) { // 0: the probe's default
-		return cli.Usagef("finetune: --probe-weight-decay must be 0 (the default, %g) or positive, got %g", evaluate.DefaultProbeWeightDecay, c.ProbeWD)
-	}
 	ctx, stop := signalContext()
 	defer stop()
 	res, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
