@@ -17,7 +17,9 @@
 # subset, default all), SEEDS (label draws probed, default "0 1 2"),
 # FINETUNE=1 (also fine-tune each backbone at 2 labels per class with the
 # demo's settings: 12 epochs, batch 8, lr 2e-3; two more columns), VIDEOS (unlabeled videos, default: lines of
-# DATA/unlabeled.txt; sets the epochs so that STEPS is reached).
+# DATA/unlabeled.txt; sets the epochs so that STEPS is reached), PROBE_WD
+# (the linear probes' L2 penalty, default: finetune's own default),
+# PRETRAIN_SEED (seed of every pretraining, default 0).
 # Resumable: a method whose OUT/<method>/summary.json exists is not pretrained
 # again and a probe whose result.json exists is not rerun; a run cut off
 # half-way is deleted and started over. A method that fails to pretrain gets a
@@ -54,7 +56,7 @@ pretrain() {
 	rm -rf "$dir" "$dir.error"
 	t0=$(date +%s.%N)
 	if ! "$BIN" pretrain --data "$DATA" --method "$m" --arch "$(arch_of "$m")" "${CLIP[@]}" \
-		--batch $BATCH --lr 2e-3 --no-flip --steps "$STEPS" --epochs "$EPOCHS" \
+		--batch $BATCH --lr 2e-3 --no-flip --steps "$STEPS" --epochs "$EPOCHS" --seed "${PRETRAIN_SEED:-0}" \
 		--out "$dir" --quiet >"$dir.log" 2>&1; then
 		grep -v '^\s*$' "$dir.log" | tail -1 >"$dir.error"
 		return 1
@@ -73,6 +75,7 @@ probe() {
 	init=(--init "$OUT/$name")
 	[[ $name == none* ]] && init=(--init scratch --arch "$(arch_of "$name")" "${CLIP[@]}")
 	how=(--linear)
+	[[ -n ${PROBE_WD:-} ]] && how+=(--probe-weight-decay "$PROBE_WD")
 	[[ $kind == ft ]] && how=(--epochs 12 --batch 8 --lr 2e-3)
 	"$BIN" finetune --data "$DATA" "${init[@]}" "${how[@]}" --labels 2/class --seed "$s" \
 		--no-flip --eval-clips 2 --eval-crops 1 --out "$dir" --quiet >"$dir.log" 2>&1 ||
