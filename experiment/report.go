@@ -404,6 +404,9 @@ func environment(res *Results) string {
 	fmt.Fprintf(&sb, "date: %s\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(&sb, "wall time of this invocation: %.0f s\n", res.WallS)
 	c := res.Config
+	if c.Jobs > 1 {
+		fmt.Fprintf(&sb, "runs at once: %d (each run's wall time and clips/s are those of a shared machine)\n", c.Jobs)
+	}
 	fmt.Fprintf(&sb, "data: %s (split %d); arch %s, %d frames x %dpx (stride %d)\n", c.Data, c.Split, c.Arch, c.Frames, c.Size, c.Stride)
 	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
 		c.PretrainEpochs, c.PretrainBatch, c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)

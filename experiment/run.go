@@ -8,11 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vidrep/vidrep/evaluate"
 	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/pretext"
 	"github.com/vidrep/vidrep/pretext/pretrain"
 	"github.com/vidrep/vidrep/report"
@@ -64,6 +67,13 @@ type Config struct {
 	// fine-tuning: "f32" (default) or "bf16" (XLA only). Linear probes
 	// extract their features in float32 either way.
 	DType string
+	// Jobs is how many runs go at once: the pretrainings (and the supervised
+	// source training) together, then the cells. 0 picks DefaultJobs. Every
+	// run is seeded on its own, so no number depends on it; each run's wall
+	// time and clips/s do, as concurrent runs share the machine. With more
+	// than one, the runs print no progress bars of their own: the experiment
+	// prints a line as each starts and ends.
+	Jobs int
 
 	Version string
 	Log     io.Writer // progress lines of the experiment itself (default stderr)
@@ -104,10 +114,31 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Seeds < 1 {
 		return c, cli.Usagef("experiment: --seeds must be at least 1")
 	}
+	if c.Jobs < 0 {
+		return c, cli.Usagef("experiment: --jobs must be 0 (automatic) or more")
+	}
+	if c.Jobs == 0 {
+		c.Jobs = DefaultJobs(c.Backend)
+	}
 	if c.Log == nil {
 		c.Log = os.Stderr
 	}
+	if _, ok := c.Log.(*lockedWriter); !ok {
+		c.Log = &lockedWriter{w: c.Log} // concurrent runs log through it
+	}
 	return c, nil
+}
+
+// lockedWriter serialises the writes of concurrent runs to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // Inits lists the initialisations the experiment compares, in report order.
@@ -155,31 +186,13 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	start := time.Now()
 	res := &Results{Config: cfg}
-	initDirs := map[string]string{InitScratch: "scratch", InitImported: cfg.Import}
-	for _, m := range cfg.Methods {
-		info, err := cfg.pretrainOnce(ctx, m)
-		if err != nil {
-			return nil, fmt.Errorf("experiment: pretraining %s: %w", m, err)
-		}
-		res.Pretrains = append(res.Pretrains, info)
-		initDirs[m] = info.RunDir
-	}
-	if cfg.Supervised != "" {
-		info, err := cfg.supervisedOnce(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("experiment: supervised source training: %w", err)
-		}
-		res.Pretrains = append(res.Pretrains, info)
-		initDirs[InitSupervised] = info.RunDir
+	initDirs, err := cfg.pretrainAll(ctx, res)
+	if err != nil {
+		return nil, err
 	}
 	cells := Cells(cfg.Inits(), cfg.Labels, cfg.Protocols, cfg.Seeds)
-	for i, cell := range cells {
-		r, err := cfg.cellOnce(ctx, cell, initDirs[cell.Init])
-		if err != nil {
-			return nil, fmt.Errorf("experiment: cell %s: %w", cell.Key(), err)
-		}
-		fmt.Fprintf(cfg.Log, "experiment: [%d/%d] %-40s top1 %.1f%%  (%.0fs)\n", i+1, len(cells), cell.Key(), 100*r.Top1, r.WallSeconds)
-		res.Cells = append(res.Cells, r)
+	if res.Cells, err = cfg.runCells(ctx, cells, initDirs); err != nil {
+		return nil, err
 	}
 	res.Rows = Aggregate(res.Cells)
 	res.WallS = time.Since(start).Seconds()
@@ -187,6 +200,121 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// DefaultJobs is the number of runs an experiment does at once unless told:
+// 2 on the CPU (Go) backend of a machine with two or more cores, where one
+// training step keeps about 1.5 cores busy and two runs side by side get
+// ~1.35x the work done (docs/benchmarks.md); 1 on an accelerator, where two
+// runs would share one device's memory.
+func DefaultJobs(backend string) int {
+	if name, _, _ := strings.Cut(engine.Resolve(backend), ":"); name == "go" && runtime.NumCPU() >= 2 {
+		return 2
+	}
+	return 1
+}
+
+// inner is the configuration the experiment's own runs get: without
+// progress bars when several run at once, as their lines would interleave.
+func (c Config) inner() Config {
+	if c.Jobs > 1 {
+		c.Quiet = true
+	}
+	return c
+}
+
+// pretrainAll runs (or reuses) every self-supervised pretraining and the
+// supervised source training, Jobs at a time, records them in res and
+// returns each init's run directory.
+func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string]string, error) {
+	type job struct {
+		init string
+		run  func(context.Context) (PretrainInfo, error)
+		what string
+	}
+	var jobs []job
+	for _, m := range c.Methods {
+		jobs = append(jobs, job{m, func(ctx context.Context) (PretrainInfo, error) { return c.inner().pretrainOnce(ctx, m) }, "pretraining " + m})
+	}
+	if c.Supervised != "" {
+		jobs = append(jobs, job{InitSupervised, c.inner().supervisedOnce, "supervised source training"})
+	}
+	infos := make([]PretrainInfo, len(jobs))
+	err := runParallel(ctx, len(jobs), c.Jobs, func(ctx context.Context, i int) error {
+		info, err := jobs[i].run(ctx)
+		if err != nil {
+			return fmt.Errorf("experiment: %s: %w", jobs[i].what, err)
+		}
+		infos[i] = info
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	initDirs := map[string]string{InitScratch: "scratch", InitImported: c.Import}
+	for i, info := range infos {
+		res.Pretrains = append(res.Pretrains, info)
+		initDirs[jobs[i].init] = info.RunDir
+	}
+	return initDirs, nil
+}
+
+// runCells runs (or reads) every cell, Jobs at a time, printing a line as
+// each finishes; the results come back in the grid's order.
+func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string]string) ([]CellResult, error) {
+	results := make([]CellResult, len(cells))
+	var mu sync.Mutex
+	done := 0
+	err := runParallel(ctx, len(cells), c.Jobs, func(ctx context.Context, i int) error {
+		r, err := c.inner().cellOnce(ctx, cells[i], initDirs[cells[i].Init])
+		if err != nil {
+			return fmt.Errorf("experiment: cell %s: %w", cells[i].Key(), err)
+		}
+		results[i] = r
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		fmt.Fprintf(c.Log, "experiment: [%d/%d] %-40s top1 %.1f%%  (%.0fs)\n", done, len(cells), cells[i].Key(), 100*r.Top1, r.WallSeconds)
+		return nil
+	})
+	return results, err
+}
+
+// runParallel calls job(ctx, i) for every i in [0, n), at most jobs at a
+// time, in order of i. After the first error it starts no new job and
+// cancels the running ones' context; it returns that first error, or the
+// context's error when it was cancelled before every job started.
+func runParallel(ctx context.Context, n, jobs int, job func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		slots = make(chan struct{}, max(jobs, 1))
+	)
+	started := 0
+	for ; started < n; started++ {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer func() { <-slots; wg.Done() }()
+			if err := job(ctx, i); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}(started)
+	}
+	wg.Wait()
+	if first == nil && started < n {
+		first = ctx.Err()
+	}
+	return first
 }
 
 // pretrainOnce pretrains one method into Out/pretrain/<method>, or reuses a
@@ -206,6 +334,7 @@ func (c Config) pretrainOnce(ctx context.Context, method string) (PretrainInfo, 
 		if err != nil {
 			return PretrainInfo{}, err
 		}
+		defer c.logFinished(method)
 	}
 	return readPretrainInfo(method, dir)
 }
@@ -226,8 +355,23 @@ func (c Config) supervisedOnce(ctx context.Context) (PretrainInfo, error) {
 		if err != nil {
 			return PretrainInfo{}, err
 		}
+		defer c.logFinished(InitSupervised)
 	}
 	return readPretrainInfo(InitSupervised, dir)
+}
+
+// logFinished prints that the pretraining (or source training) of init is
+// done, with its wall time and final numbers.
+func (c Config) logFinished(init string) {
+	info, err := readPretrainInfo(init, filepath.Join(c.Out, "pretrain", init))
+	if err != nil {
+		return // the caller reports the error
+	}
+	line := fmt.Sprintf("experiment: %s done: %d steps in %.0fs, loss %.3f", init, info.Steps, info.WallSeconds, info.FinalLoss)
+	if info.Accuracy >= 0 {
+		line += fmt.Sprintf(", accuracy %.1f%%", 100*info.Accuracy)
+	}
+	fmt.Fprintln(c.Log, line)
 }
 
 // readPretrainInfo summarises a finished run directory.

@@ -41,6 +41,7 @@ type ExperimentCmd struct {
 	EvalClips        int     `name:"eval-clips" default:"10" help:"Test clips per video."`
 	EvalCrops        int     `name:"eval-crops" default:"3" enum:"1,3" help:"Test crops per clip."`
 	Dtype            string  `help:"Training compute dtype of every pretraining and fine-tuning: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
+	JobsFlag
 	RuntimeFlags
 }
 
@@ -61,13 +62,18 @@ func (c *ExperimentCmd) Run() error {
 		PretrainEpochs:    c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR,
 		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, DType: c.Dtype, Version: version,
-		Runtime: c.runtime(0),
+		Runtime: c.runtime(0), Jobs: c.Jobs,
 	})
 	if err != nil {
 		return err
 	}
 	printResults(res)
 	return nil
+}
+
+// JobsFlag is how many of an experiment's runs go at once.
+type JobsFlag struct {
+	Jobs int `help:"Runs at once: the pretrainings together, then the cells (0: 2 on the CPU backend of a machine with 2 or more cores, else 1). The numbers do not depend on it; with more than one, runs print a line as they start and end instead of progress bars." default:"0"`
 }
 
 // printResults shows the headline table and where the report is.

@@ -1,0 +1,102 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRunParallel(t *testing.T) {
+	boom := errors.New("boom")
+	cases := []struct {
+		name     string
+		n, jobs  int
+		failAt   int // -1: no job fails
+		cancel   bool
+		wantRuns int // jobs started
+		wantErr  error
+	}{
+		{"all run, three at a time", 7, 3, -1, false, 7, nil},
+		{"one at a time", 4, 1, -1, false, 4, nil},
+		{"more slots than jobs", 2, 5, -1, false, 2, nil},
+		{"an error stops new jobs", 6, 1, 1, false, 2, boom},
+		{"a cancelled context starts nothing", 3, 2, -1, true, 0, context.Canceled},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.cancel {
+				cancel()
+			}
+			var mu sync.Mutex
+			ran := make([]int, c.n)
+			var running, peak atomic.Int32
+			err := runParallel(ctx, c.n, c.jobs, func(ctx context.Context, i int) error {
+				now := running.Add(1)
+				defer running.Add(-1)
+				for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
+				}
+				mu.Lock()
+				ran[i]++
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+				if i == c.failAt {
+					return boom
+				}
+				return nil
+			})
+			if !errors.Is(err, c.wantErr) {
+				t.Errorf("error %v, want %v", err, c.wantErr)
+			}
+			runs := 0
+			for i, r := range ran {
+				if r > 1 {
+					t.Errorf("job %d ran %d times", i, r)
+				}
+				runs += r
+			}
+			if runs != c.wantRuns {
+				t.Errorf("%d jobs ran, want %d", runs, c.wantRuns)
+			}
+			if want := int32(min(c.jobs, c.wantRuns)); peak.Load() != want {
+				t.Errorf("at most %d ran at once, want %d", peak.Load(), want)
+			}
+		})
+	}
+}
+
+// TestJobsDoNotChangeNumbers runs one tiny grid (two pretrainings that run
+// side by side, fine-tuning and linear cells) one run at a time and two at a
+// time: every number must be the same, as each run is seeded on its own.
+func TestJobsDoNotChangeNumbers(t *testing.T) {
+	data := tinyBenchmark(t)
+	run := func(jobs int) *Results {
+		cfg := tinyConfig(data, filepath.Join(t.TempDir(), "exp"))
+		cfg.Methods, cfg.Protocols, cfg.Jobs = []string{"arrow", "rotation"}, []Protocol{Finetune, Linear}, jobs
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("jobs %d: %v", jobs, err)
+		}
+		return res
+	}
+	one, two := run(1), run(2)
+	if len(one.Cells) != 6 || len(two.Cells) != len(one.Cells) {
+		t.Fatalf("cells: %d and %d, want 6 each", len(one.Cells), len(two.Cells))
+	}
+	for i, a := range one.Cells {
+		b := two.Cells[i]
+		if a.Key() != b.Key() || a.Top1 != b.Top1 || a.Top5 != b.Top5 {
+			t.Errorf("cell %d: %s top1 %v top5 %v with one job, %s %v %v with two", i, a.Key(), a.Top1, a.Top5, b.Key(), b.Top1, b.Top5)
+		}
+	}
+	for i, a := range one.Pretrains {
+		if b := two.Pretrains[i]; a.Init != b.Init || a.FinalLoss != b.FinalLoss || a.Steps != b.Steps {
+			t.Errorf("pretraining %d: %+v with one job, %+v with two", i, a, b)
+		}
+	}
+}
