@@ -19,7 +19,8 @@
 # demo's settings: 12 epochs, batch 8, lr 2e-3; two more columns), VIDEOS (unlabeled videos, default: lines of
 # DATA/unlabeled.txt; sets the epochs so that STEPS is reached), PROBE_WD
 # (the linear probes' L2 penalty, default: finetune's own default),
-# PRETRAIN_SEED (seed of every pretraining, default 0).
+# PRETRAIN_SEED (seed of every pretraining, default 0), PRETRAIN_ARGS (more
+# `vidrep pretrain` flags for every method, such as "--warmup 50").
 # Resumable: a method whose OUT/<method>/summary.json exists is not pretrained
 # again and a probe whose result.json exists is not rerun; a run cut off
 # half-way is deleted and started over. A method that fails to pretrain gets a
@@ -56,7 +57,7 @@ pretrain() {
 	rm -rf "$dir" "$dir.error"
 	t0=$(date +%s.%N)
 	if ! "$BIN" pretrain --data "$DATA" --method "$m" --arch "$(arch_of "$m")" "${CLIP[@]}" \
-		--batch $BATCH --lr 2e-3 --no-flip --steps "$STEPS" --epochs "$EPOCHS" --seed "${PRETRAIN_SEED:-0}" \
+		--batch $BATCH --lr 2e-3 --no-flip --steps "$STEPS" --epochs "$EPOCHS" --seed "${PRETRAIN_SEED:-0}" ${PRETRAIN_ARGS:-} \
 		--out "$dir" --quiet >"$dir.log" 2>&1; then
 		grep -v '^\s*$' "$dir.log" | tail -1 >"$dir.error"
 		return 1

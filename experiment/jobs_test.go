@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vidrep/vidrep/internal/cli"
 )
 
 func TestRunParallel(t *testing.T) {
@@ -97,6 +101,31 @@ func TestJobsDoNotChangeNumbers(t *testing.T) {
 	for i, a := range one.Pretrains {
 		if b := two.Pretrains[i]; a.Init != b.Init || a.FinalLoss != b.FinalLoss || a.Steps != b.Steps {
 			t.Errorf("pretraining %d: %+v with one job, %+v with two", i, a, b)
+		}
+	}
+}
+
+func TestJobsDefaults(t *testing.T) {
+	cases := []struct {
+		backend string
+		jobs    int
+		want    int // 0: a usage error
+	}{
+		{"go", 0, min(2, max(runtime.NumCPU(), 1))},
+		{"xla:cuda", 0, 1},
+		{"go", 3, 3},
+		{"go", -1, 0},
+	}
+	for _, c := range cases {
+		cfg := tinyConfig("data", "out")
+		cfg.Backend, cfg.Jobs = c.backend, c.jobs
+		got, err := cfg.withDefaults()
+		var u *cli.UsageError
+		switch {
+		case c.want == 0 && (err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), "--jobs")):
+			t.Errorf("backend %s, jobs %d: error %v, want a usage error naming --jobs", c.backend, c.jobs, err)
+		case c.want != 0 && (err != nil || got.Jobs != c.want):
+			t.Errorf("backend %s, jobs %d: got %d (%v), want %d", c.backend, c.jobs, got.Jobs, err, c.want)
 		}
 	}
 }
