@@ -28,6 +28,7 @@ func TestRunParallel(t *testing.T) {
 		{"one at a time", 4, 1, -1, false, 4, nil},
 		{"more slots than jobs", 2, 5, -1, false, 2, nil},
 		{"an error stops new jobs", 6, 1, 1, false, 2, boom},
+		{"an error lets the running job finish", 6, 2, 0, false, 2, boom},
 		{"a cancelled context starts nothing", 3, 2, -1, true, 0, context.Canceled},
 	}
 	for _, c := range cases {
@@ -38,8 +39,9 @@ func TestRunParallel(t *testing.T) {
 				cancel()
 			}
 			var mu sync.Mutex
-			ran := make([]int, c.n)
+			ran, finished := make([]int, c.n), make([]bool, c.n)
 			var running, peak atomic.Int32
+			want := int32(min(c.jobs, c.wantRuns))
 			err := runParallel(ctx, c.n, c.jobs, func(ctx context.Context, i int) error {
 				now := running.Add(1)
 				defer running.Add(-1)
@@ -48,10 +50,18 @@ func TestRunParallel(t *testing.T) {
 				mu.Lock()
 				ran[i]++
 				mu.Unlock()
-				time.Sleep(20 * time.Millisecond)
+				// Wait (up to a second) until as many jobs as allowed run
+				// together, so that the peak below does not hang on timing.
+				for deadline := time.Now().Add(time.Second); peak.Load() < want && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
 				if i == c.failAt {
 					return boom
 				}
+				time.Sleep(5 * time.Millisecond)
+				mu.Lock()
+				finished[i] = ctx.Err() == nil
+				mu.Unlock()
 				return nil
 			})
 			if !errors.Is(err, c.wantErr) {
@@ -62,12 +72,15 @@ func TestRunParallel(t *testing.T) {
 				if r > 1 {
 					t.Errorf("job %d ran %d times", i, r)
 				}
+				if r == 1 && i != c.failAt && !finished[i] {
+					t.Errorf("job %d was cancelled, want it left to finish", i)
+				}
 				runs += r
 			}
 			if runs != c.wantRuns {
 				t.Errorf("%d jobs ran, want %d", runs, c.wantRuns)
 			}
-			if want := int32(min(c.jobs, c.wantRuns)); peak.Load() != want {
+			if peak.Load() != want {
 				t.Errorf("at most %d ran at once, want %d", peak.Load(), want)
 			}
 		})

@@ -70,9 +70,10 @@ type Config struct {
 	// Jobs is how many runs go at once: the pretrainings (and the supervised
 	// source training) together, then the cells. 0 picks DefaultJobs. Every
 	// run is seeded on its own, so no number depends on it; each run's wall
-	// time and clips/s do, as concurrent runs share the machine. With more
-	// than one, the runs print no progress bars of their own: the experiment
-	// prints a line as each starts and ends.
+	// time and clips/s do, as concurrent runs share the machine. While more
+	// than one runs at once, they print no progress bars of their own: the
+	// experiment prints a line as each pretraining starts and ends, and as
+	// each cell ends.
 	Jobs int
 
 	Version string
@@ -214,10 +215,11 @@ func DefaultJobs(backend string) int {
 	return 1
 }
 
-// inner is the configuration the experiment's own runs get: without
-// progress bars when several run at once, as their lines would interleave.
-func (c Config) inner() Config {
-	if c.Jobs > 1 {
+// inner is the configuration the experiment's own runs get when pending of
+// them remain to be done: without progress bars when several will run at
+// once, as their lines would interleave.
+func (c Config) inner(pending int) Config {
+	if min(c.Jobs, pending) > 1 {
 		c.Quiet = true
 	}
 	return c
@@ -232,12 +234,21 @@ func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string]strin
 		run  func(context.Context) (PretrainInfo, error)
 		what string
 	}
+	pending := 0
+	for _, m := range c.Methods {
+		if !exists(filepath.Join(c.Out, "pretrain", m, pretrain.BackboneFile)) {
+			pending++
+		}
+	}
+	if c.Supervised != "" && !exists(filepath.Join(c.Out, "pretrain", InitSupervised, train.SummaryFile)) {
+		pending++
+	}
 	var jobs []job
 	for _, m := range c.Methods {
-		jobs = append(jobs, job{m, func(ctx context.Context) (PretrainInfo, error) { return c.inner().pretrainOnce(ctx, m) }, "pretraining " + m})
+		jobs = append(jobs, job{m, func(ctx context.Context) (PretrainInfo, error) { return c.inner(pending).pretrainOnce(ctx, m) }, "pretraining " + m})
 	}
 	if c.Supervised != "" {
-		jobs = append(jobs, job{InitSupervised, c.inner().supervisedOnce, "supervised source training"})
+		jobs = append(jobs, job{InitSupervised, c.inner(pending).supervisedOnce, "supervised source training"})
 	}
 	infos := make([]PretrainInfo, len(jobs))
 	err := runParallel(ctx, len(jobs), c.Jobs, func(ctx context.Context, i int) error {
@@ -263,10 +274,16 @@ func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string]strin
 // each finishes; the results come back in the grid's order.
 func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string]string) ([]CellResult, error) {
 	results := make([]CellResult, len(cells))
+	pending := 0
+	for _, cell := range cells {
+		if !exists(filepath.Join(cell.Dir(c.Out), cellFile)) {
+			pending++
+		}
+	}
 	var mu sync.Mutex
 	done := 0
 	err := runParallel(ctx, len(cells), c.Jobs, func(ctx context.Context, i int) error {
-		r, err := c.inner().cellOnce(ctx, cells[i], initDirs[cells[i].Init])
+		r, err := c.inner(pending).cellOnce(ctx, cells[i], initDirs[cells[i].Init])
 		if err != nil {
 			return fmt.Errorf("experiment: cell %s: %w", cells[i].Key(), err)
 		}
@@ -281,40 +298,55 @@ func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string]
 }
 
 // runParallel calls job(ctx, i) for every i in [0, n), at most jobs at a
-// time, in order of i. After the first error it starts no new job and
-// cancels the running ones' context; it returns that first error, or the
-// context's error when it was cancelled before every job started.
+// time, in order of i. After the first error it starts no new job but lets
+// the running ones finish, so that their work is kept; it returns that first
+// error. When ctx ends before every job started, it says how many did not.
 func runParallel(ctx context.Context, n, jobs int, job func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-		slots = make(chan struct{}, max(jobs, 1))
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		first  error
+		failed = make(chan struct{})
+		slots  = make(chan struct{}, max(jobs, 1))
 	)
 	started := 0
 	for ; started < n; started++ {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
+		case <-failed:
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || isClosed(failed) {
 			break
 		}
 		wg.Add(1)
 		go func(i int) {
 			defer func() { <-slots; wg.Done() }()
 			if err := job(ctx, i); err != nil {
-				once.Do(func() { first = err; cancel() })
+				mu.Lock()
+				if first == nil {
+					first = err
+					close(failed)
+				}
+				mu.Unlock()
 			}
 		}(started)
 	}
 	wg.Wait()
 	if first == nil && started < n {
-		first = ctx.Err()
+		first = fmt.Errorf("experiment: interrupted with %d of %d runs not started (run again on the same --out to resume): %w", n-started, n, ctx.Err())
 	}
 	return first
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // pretrainOnce pretrains one method into Out/pretrain/<method>, or reuses a

@@ -73,7 +73,7 @@ func (c *ExperimentCmd) Run() error {
 
 // JobsFlag is how many of an experiment's runs go at once.
 type JobsFlag struct {
-	Jobs int `help:"Runs at once: the pretrainings together, then the cells (0: 2 on the CPU backend of a machine with 2 or more cores, else 1). The numbers do not depend on it; with more than one, runs print a line as they start and end instead of progress bars." default:"0"`
+	Jobs int `help:"Runs at once: the pretrainings together, then the cells (0: 2 on the CPU backend of a machine with 2 or more cores, else 1). The numbers do not depend on it; while several run, the experiment prints a line as each pretraining starts and ends and as each cell ends, instead of their progress bars; on an accelerator the runs would share its memory." default:"0"`
 }
 
 // printResults shows the headline table and where the report is.

@@ -55,6 +55,9 @@ func Validate(config string) error {
 	return fmt.Errorf("unknown backend %q: use --backend go or --backend xla:<plugin> (e.g. xla:cuda), or set %s", config, EnvVar)
 }
 
+// newMu serialises New.
+var newMu sync.Mutex
+
 // New returns the compute backend for flag (see Resolve). Errors from the
 // backend's constructor (a missing PJRT plugin, for instance) come back as
 // errors, never panics.
@@ -68,6 +71,10 @@ func New(flag string) (b compute.Backend, err error) {
 			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
 		}
 	}()
+	// Backends created by concurrent runs (experiment --jobs) are created
+	// one at a time: XLA_FLAGS must not change while a plugin reads it.
+	newMu.Lock()
+	defer newMu.Unlock()
 	if name, plugin, _ := strings.Cut(config, ":"); name == "xla" && !strings.Contains(strings.ToLower(plugin), "cpu") {
 		// Read by the PJRT plugin when it starts, so set before it does.
 		os.Setenv(XLAFlagsVar, WithChannelsLastConv(os.Getenv(XLAFlagsVar)))
