@@ -408,8 +408,8 @@ func environment(res *Results) string {
 		fmt.Fprintf(&sb, "runs at once: %d (each run's wall time and clips/s are those of a shared machine)\n", c.Jobs)
 	}
 	fmt.Fprintf(&sb, "data: %s (split %d); arch %s, %d frames x %dpx (stride %d)\n", c.Data, c.Split, c.Arch, c.Frames, c.Size, c.Stride)
-	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
-		c.PretrainEpochs, c.PretrainBatch, c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)
+	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d, lr %g, warm-up %d steps; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
+		c.PretrainEpochs, c.PretrainBatch, c.PretrainLR, c.PretrainWarmup, c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)
 	return sb.String()
 }
 

@@ -60,6 +60,9 @@ type Config struct {
 
 	PretrainEpochs, PretrainBatch int
 	PretrainLR                    float64
+	// PretrainWarmup is the number of steps over which every pretraining's
+	// learning rate rises linearly to PretrainLR (0: none).
+	PretrainWarmup                int
 	FinetuneEpochs, FinetuneBatch int
 	FinetuneLR                    float64
 	EvalClips, EvalCrops          int
@@ -114,6 +117,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Seeds < 1 {
 		return c, cli.Usagef("experiment: --seeds must be at least 1")
+	}
+	if c.PretrainWarmup < 0 {
+		return c, cli.Usagef("experiment: --pretrain-warmup must be 0 or more steps")
 	}
 	if c.Jobs < 0 {
 		return c, cli.Usagef("experiment: --jobs must be 0 (automatic) or more")
@@ -359,7 +365,7 @@ func (c Config) pretrainOnce(ctx context.Context, method string) (PretrainInfo, 
 			Data: c.Data, Format: c.Format, Split: c.Split, WithTrain: c.PretrainWithTrain, Out: dir,
 			Method: method, Arch: c.Arch, Width: c.Width,
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-			LR: c.PretrainLR, Seed: 1, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
+			LR: c.PretrainLR, Warmup: c.PretrainWarmup, Seed: 1, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
 			Workers: c.Workers, Backend: c.Backend, DType: c.DType, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
 			Pretext: pretext.Options{NoFlip: c.NoFlip},
 		})

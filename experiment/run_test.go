@@ -186,6 +186,14 @@ func TestSettingsGuardStaleWork(t *testing.T) {
 	if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), "ProbeWeightDecay") || !strings.Contains(err.Error(), SettingsFile) {
 		t.Errorf("another probe weight decay: error %v, want a usage error naming ProbeWeightDecay and %s", err, SettingsFile)
 	}
+	warm := fixed
+	warm.PretrainWarmup = 50
+	if err := warm.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainWarmup") {
+		t.Errorf("a pretraining warm-up: error %v, want a refusal naming PretrainWarmup", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, SettingsFile)); err != nil || strings.Contains(string(b), "PretrainWarmup") {
+		t.Errorf("no warm-up is recorded by leaving the field out, as records older than it do: %s (%v)", b, err)
+	}
 	old := filepath.Join(t.TempDir(), "old")
 	writeCellFile(t, old)
 	err = tinyConfig("data", old).checkSettings()

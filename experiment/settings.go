@@ -33,6 +33,7 @@ type cellSettings struct {
 	PretrainWithTrain                bool
 	PretrainEpochs, PretrainBatch    int
 	PretrainLR                       float64
+	PretrainWarmup                   int `json:",omitempty"` // absent in records older than the field, which had none
 	SupervisedEpochs                 int
 	FinetuneEpochs, FinetuneBatch    int
 	FinetuneLR                       float64
@@ -63,7 +64,7 @@ func (c Config) cellSettings() cellSettings {
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWeightDecay,
 		PretrainWithTrain: c.PretrainWithTrain, PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch,
-		PretrainLR: c.PretrainLR, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
+		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
 		FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
 		DType: c.DType,
 	}
