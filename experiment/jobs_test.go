@@ -1,8 +1,10 @@
 package experiment
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -139,6 +141,51 @@ func TestJobsDefaults(t *testing.T) {
 			t.Errorf("backend %s, jobs %d: error %v, want a usage error naming --jobs", c.backend, c.jobs, err)
 		case c.want != 0 && (err != nil || got.Jobs != c.want):
 			t.Errorf("backend %s, jobs %d: got %d (%v), want %d", c.backend, c.jobs, got.Jobs, err, c.want)
+		}
+	}
+}
+
+// TestPretrainSeeds runs a tiny grid with two pretrainings of one method:
+// each is its own run (seed 1 in pretrain/arrow, seed 2 in
+// pretrain/arrow.seed2), and the cells of seed s probe pretraining s mod 2.
+func TestPretrainSeeds(t *testing.T) {
+	data := tinyBenchmark(t)
+	out := filepath.Join(t.TempDir(), "exp")
+	cfg := tinyConfig(data, out)
+	cfg.Seeds, cfg.PretrainSeeds, cfg.Protocols = 3, 2, []Protocol{Linear}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{filepath.Join(out, "pretrain", "arrow"), filepath.Join(out, "pretrain", "arrow.seed2")}
+	if len(res.Pretrains) != 2 || res.Pretrains[0].RunDir != dirs[0] || res.Pretrains[1].RunDir != dirs[1] ||
+		res.Pretrains[0].Seed != 1 || res.Pretrains[1].Seed != 2 {
+		t.Fatalf("pretrainings %+v, want seeds 1 and 2 in %v", res.Pretrains, dirs)
+	}
+	a, errA := os.ReadFile(filepath.Join(dirs[0], "backbone.safetensors"))
+	b, errB := os.ReadFile(filepath.Join(dirs[1], "backbone.safetensors"))
+	if errA != nil || errB != nil || bytes.Equal(a, b) {
+		t.Errorf("the two pretrainings saved the same backbone (or none: %v, %v)", errA, errB)
+	}
+	for _, c := range res.Cells {
+		if c.Init != "arrow" {
+			continue
+		}
+		var r struct {
+			Init string `json:"init"`
+		}
+		if err := readJSON(filepath.Join(c.RunDir, "result.json"), &r); err != nil || r.Init != dirs[c.Seed%2] {
+			t.Errorf("cell %s probed %q (%v), want %s", c.Key(), r.Init, err, dirs[c.Seed%2])
+		}
+	}
+	if !strings.Contains(verdict(res), "pretrained 2 times") {
+		t.Errorf("the verdict does not say each method was pretrained twice: %s", verdict(res))
+	}
+	for _, n := range []int{-1, 4} {
+		bad := tinyConfig(data, out)
+		bad.Seeds, bad.PretrainSeeds = 3, n
+		if _, err := bad.withDefaults(); err == nil || !strings.Contains(err.Error(), "--pretrain-seeds") {
+			t.Errorf("PretrainSeeds %d with 3 seeds: error %v, want one naming --pretrain-seeds", n, err)
 		}
 	}
 }

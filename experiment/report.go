@@ -204,9 +204,10 @@ func buildDoc(res *Results, classes int) (*report.Doc, error) {
 	doc.Heading(2, "Pretraining runs")
 	doc.Table(pretrainTable(res.Pretrains))
 	for _, p := range res.Pretrains {
-		png, err := report.TrainingCurvesPNG(filepath.Join(p.RunDir, train.MetricsFile), "Training curve: "+p.Init, "step", "loss")
+		name := filepath.Base(p.RunDir) // init, or init.seedN for a further pretraining
+		png, err := report.TrainingCurvesPNG(filepath.Join(p.RunDir, train.MetricsFile), "Training curve: "+name, "step", "loss")
 		if err == nil {
-			doc.Image("curve_"+p.Init+".png", "Training loss of "+p.Init, png)
+			doc.Image("curve_"+name+".png", "Training loss of "+name, png)
 		}
 	}
 	if err := addConfusions(doc, res); err != nil {
@@ -239,8 +240,12 @@ func verdict(res *Results) string {
 	if len(parts) == 0 {
 		return "No self-supervised method was compared with scratch."
 	}
-	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds: %s. Every method's number is below, whether it helps or not.",
-		smallest, res.Config.Seeds, strings.Join(parts, "; "))
+	pretrained := "each method pretrained once, shared by every seed"
+	if n := res.Config.pretrainings(); n > 1 {
+		pretrained = fmt.Sprintf("each method pretrained %d times, the seeds spread over the pretrainings", n)
+	}
+	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds (%s): %s. Every method's number is below, whether it helps or not.",
+		smallest, res.Config.Seeds, pretrained, strings.Join(parts, "; "))
 }
 
 func hasProtocol(ps []Protocol, p Protocol) bool {
@@ -307,14 +312,14 @@ func retrievalTable(res *Results) *report.Table {
 }
 
 func pretrainTable(ps []PretrainInfo) *report.Table {
-	t := report.NewTable("", "init", "steps", "final loss", "pretext accuracy %", "wall s", "clips/s")
+	t := report.NewTable("", "init", "seed", "steps", "final loss", "pretext accuracy %", "wall s", "clips/s")
 	t.Decimals = 2
 	for _, p := range ps {
 		var acc any = "–"
 		if p.Accuracy >= 0 {
 			acc = 100 * p.Accuracy
 		}
-		_ = t.AddRow(p.Init, p.Steps, p.FinalLoss, acc, p.WallSeconds, p.ClipsPerSec)
+		_ = t.AddRow(p.Init, p.Seed, p.Steps, p.FinalLoss, acc, p.WallSeconds, p.ClipsPerSec)
 	}
 	return t
 }
@@ -408,8 +413,8 @@ func environment(res *Results) string {
 		fmt.Fprintf(&sb, "runs at once: %d (each run's wall time and clips/s are those of a shared machine)\n", c.Jobs)
 	}
 	fmt.Fprintf(&sb, "data: %s (split %d); arch %s, %d frames x %dpx (stride %d)\n", c.Data, c.Split, c.Arch, c.Frames, c.Size, c.Stride)
-	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d, lr %g, warm-up %d steps; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
-		c.PretrainEpochs, c.PretrainBatch, c.PretrainLR, c.PretrainWarmup, c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)
+	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d, lr %g, warm-up %d steps, %d per method; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
+		c.PretrainEpochs, c.PretrainBatch, c.PretrainLR, c.PretrainWarmup, c.pretrainings(), c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)
 	return sb.String()
 }
 

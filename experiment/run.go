@@ -62,7 +62,12 @@ type Config struct {
 	PretrainLR                    float64
 	// PretrainWarmup is the number of steps over which every pretraining's
 	// learning rate rises linearly to PretrainLR (0: none).
-	PretrainWarmup                int
+	PretrainWarmup int
+	// PretrainSeeds is how many times each method (and the supervised
+	// source) is pretrained, with seeds 1, 2, ...; the cells of seed s use
+	// pretraining s mod PretrainSeeds, so that their spread holds the
+	// pretraining's own. 0 or 1: one pretraining, shared by every seed.
+	PretrainSeeds                 int
 	FinetuneEpochs, FinetuneBatch int
 	FinetuneLR                    float64
 	EvalClips, EvalCrops          int
@@ -117,6 +122,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Seeds < 1 {
 		return c, cli.Usagef("experiment: --seeds must be at least 1")
+	}
+	if c.PretrainSeeds < 0 || c.PretrainSeeds > c.Seeds {
+		return c, cli.Usagef("experiment: --pretrain-seeds must be 1 to --seeds (%d): each pretraining serves the cells of its seeds", c.Seeds)
 	}
 	if c.PretrainWarmup < 0 {
 		return c, cli.Usagef("experiment: --pretrain-warmup must be 0 or more steps")
@@ -173,6 +181,7 @@ type Results struct {
 // PretrainInfo records one shared pretraining (or the supervised source run).
 type PretrainInfo struct {
 	Init        string  `json:"init"`
+	Seed        int     `json:"seed"` // the pretraining's seed: 1, 2, ... (Config.PretrainSeeds)
 	RunDir      string  `json:"run_dir"`
 	Steps       int     `json:"steps"`
 	FinalLoss   float64 `json:"final_loss"`
@@ -232,35 +241,41 @@ func (c Config) inner(pending int) Config {
 }
 
 // pretrainAll runs (or reuses) every self-supervised pretraining and the
-// supervised source training, Jobs at a time, records them in res and
-// returns each init's run directory.
-func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string]string, error) {
+// supervised source training, PretrainSeeds of each, Jobs at a time,
+// records them in res and returns each init's run directories, one per
+// pretraining seed.
+func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string][]string, error) {
 	type job struct {
 		init string
-		run  func(context.Context) (PretrainInfo, error)
-		what string
+		k    int // 0-based: seeded k+1
+	}
+	var jobs []job
+	for k := range c.pretrainings() {
+		for _, m := range c.Methods {
+			jobs = append(jobs, job{m, k})
+		}
+		if c.Supervised != "" {
+			jobs = append(jobs, job{InitSupervised, k})
+		}
 	}
 	pending := 0
-	for _, m := range c.Methods {
-		if !exists(filepath.Join(c.Out, "pretrain", m, pretrain.BackboneFile)) {
+	for _, j := range jobs {
+		if !c.pretrainDone(j.init, j.k) {
 			pending++
 		}
 	}
-	if c.Supervised != "" && !exists(filepath.Join(c.Out, "pretrain", InitSupervised, train.SummaryFile)) {
-		pending++
-	}
-	var jobs []job
-	for _, m := range c.Methods {
-		jobs = append(jobs, job{m, func(ctx context.Context) (PretrainInfo, error) { return c.inner(pending).pretrainOnce(ctx, m) }, "pretraining " + m})
-	}
-	if c.Supervised != "" {
-		jobs = append(jobs, job{InitSupervised, c.inner(pending).supervisedOnce, "supervised source training"})
-	}
 	infos := make([]PretrainInfo, len(jobs))
 	err := runParallel(ctx, len(jobs), c.Jobs, func(ctx context.Context, i int) error {
-		info, err := jobs[i].run(ctx)
+		j, inner := jobs[i], c.inner(pending)
+		var info PretrainInfo
+		var err error
+		if j.init == InitSupervised {
+			info, err = inner.supervisedOnce(ctx, j.k)
+		} else {
+			info, err = inner.pretrainOnce(ctx, j.init, j.k)
+		}
 		if err != nil {
-			return fmt.Errorf("experiment: %s: %w", jobs[i].what, err)
+			return fmt.Errorf("experiment: %s: %w", pretrainLabel(j.init, j.k), err)
 		}
 		infos[i] = info
 		return nil
@@ -268,17 +283,49 @@ func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string]strin
 	if err != nil {
 		return nil, err
 	}
-	initDirs := map[string]string{InitScratch: "scratch", InitImported: c.Import}
+	initDirs := map[string][]string{InitScratch: {"scratch"}, InitImported: {c.Import}}
 	for i, info := range infos {
 		res.Pretrains = append(res.Pretrains, info)
-		initDirs[jobs[i].init] = info.RunDir
+		initDirs[jobs[i].init] = append(initDirs[jobs[i].init], info.RunDir)
 	}
 	return initDirs, nil
 }
 
+// pretrainings is how many pretrainings each method gets (PretrainSeeds, at least 1).
+func (c Config) pretrainings() int { return max(c.PretrainSeeds, 1) }
+
+// pretrainDir is where init's k-th pretraining (seed k+1) lives:
+// pretrain/<init> for the first, pretrain/<init>.seed<k+1> for the others.
+func (c Config) pretrainDir(init string, k int) string {
+	if k > 0 {
+		init = fmt.Sprintf("%s.seed%d", init, k+1)
+	}
+	return filepath.Join(c.Out, "pretrain", init)
+}
+
+// pretrainDone reports whether init's k-th pretraining finished.
+func (c Config) pretrainDone(init string, k int) bool {
+	if init == InitSupervised {
+		return exists(filepath.Join(c.pretrainDir(init, k), train.SummaryFile))
+	}
+	return exists(filepath.Join(c.pretrainDir(init, k), pretrain.BackboneFile))
+}
+
+// pretrainLabel names init's k-th pretraining in log lines and errors.
+func pretrainLabel(init string, k int) string {
+	what := "pretraining " + init
+	if init == InitSupervised {
+		what = "supervised source training"
+	}
+	if k > 0 {
+		what += fmt.Sprintf(" (seed %d)", k+1)
+	}
+	return what
+}
+
 // runCells runs (or reads) every cell, Jobs at a time, printing a line as
 // each finishes; the results come back in the grid's order.
-func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string]string) ([]CellResult, error) {
+func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string][]string) ([]CellResult, error) {
 	results := make([]CellResult, len(cells))
 	pending := 0
 	for _, cell := range cells {
@@ -289,7 +336,8 @@ func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string]
 	var mu sync.Mutex
 	done := 0
 	err := runParallel(ctx, len(cells), c.Jobs, func(ctx context.Context, i int) error {
-		r, err := c.inner(pending).cellOnce(ctx, cells[i], initDirs[cells[i].Init])
+		dirs := initDirs[cells[i].Init]
+		r, err := c.inner(pending).cellOnce(ctx, cells[i], dirs[cells[i].Seed%len(dirs)])
 		if err != nil {
 			return fmt.Errorf("experiment: cell %s: %w", cells[i].Key(), err)
 		}
@@ -355,65 +403,66 @@ func isClosed(ch chan struct{}) bool {
 	}
 }
 
-// pretrainOnce pretrains one method into Out/pretrain/<method>, or reuses a
-// finished run there; an interrupted one is resumed.
-func (c Config) pretrainOnce(ctx context.Context, method string) (PretrainInfo, error) {
-	dir := filepath.Join(c.Out, "pretrain", method)
-	if !exists(filepath.Join(dir, pretrain.BackboneFile)) {
-		fmt.Fprintf(c.Log, "experiment: pretraining %s (%s, %d epochs)\n", method, c.Arch, c.PretrainEpochs)
+// pretrainOnce pretrains method with seed k+1 into c.pretrainDir(method,
+// k), or reuses a finished run there; an interrupted one is resumed.
+func (c Config) pretrainOnce(ctx context.Context, method string, k int) (PretrainInfo, error) {
+	dir := c.pretrainDir(method, k)
+	if !c.pretrainDone(method, k) {
+		fmt.Fprintf(c.Log, "experiment: %s (%s, %d epochs)\n", pretrainLabel(method, k), c.Arch, c.PretrainEpochs)
 		_, err := pretrain.Run(ctx, pretrain.Config{
 			Data: c.Data, Format: c.Format, Split: c.Split, WithTrain: c.PretrainWithTrain, Out: dir,
 			Method: method, Arch: c.Arch, Width: c.Width,
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-			LR: c.PretrainLR, Warmup: c.PretrainWarmup, Seed: 1, Resume: exists(filepath.Join(dir, train.CheckpointFile)),
+			LR: c.PretrainLR, Warmup: c.PretrainWarmup, Seed: uint64(k + 1), Resume: exists(filepath.Join(dir, train.CheckpointFile)),
 			Workers: c.Workers, Backend: c.Backend, DType: c.DType, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
 			Pretext: pretext.Options{NoFlip: c.NoFlip},
 		})
 		if err != nil {
 			return PretrainInfo{}, err
 		}
-		defer c.logFinished(method)
+		defer c.logFinished(method, k)
 	}
-	return readPretrainInfo(method, dir)
+	return readPretrainInfo(method, k, dir)
 }
 
 // supervisedOnce trains the supervised-transfer source model on every label
-// of the source dataset, or reuses a finished run.
-func (c Config) supervisedOnce(ctx context.Context) (PretrainInfo, error) {
-	dir := filepath.Join(c.Out, "pretrain", InitSupervised)
-	if !exists(filepath.Join(dir, train.SummaryFile)) {
-		fmt.Fprintf(c.Log, "experiment: supervised source training on %s (%d epochs)\n", c.Supervised, c.SupervisedEpochs)
+// of the source dataset with seed k+1, or reuses a finished run.
+func (c Config) supervisedOnce(ctx context.Context, k int) (PretrainInfo, error) {
+	dir := c.pretrainDir(InitSupervised, k)
+	if !c.pretrainDone(InitSupervised, k) {
+		fmt.Fprintf(c.Log, "experiment: %s on %s (%d epochs)\n", pretrainLabel(InitSupervised, k), c.Supervised, c.SupervisedEpochs)
 		_, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
 			DataRoot: c.Supervised, Split: 1, Labels: "all", Out: dir, Init: "scratch",
 			Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: 1, DType: c.DType,
+			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: uint64(k + 1), DType: c.DType,
 			SkipEval: true, Resume: exists(filepath.Join(dir, train.CheckpointFile)), NoFlip: c.NoFlip,
 			Info: map[string]any{"experiment_role": "supervised source"}, Runtime: c.Runtime,
 		})
 		if err != nil {
 			return PretrainInfo{}, err
 		}
-		defer c.logFinished(InitSupervised)
+		defer c.logFinished(InitSupervised, k)
 	}
-	return readPretrainInfo(InitSupervised, dir)
+	return readPretrainInfo(InitSupervised, k, dir)
 }
 
-// logFinished prints that the pretraining (or source training) of init is
+// logFinished prints that init's k-th pretraining (or source training) is
 // done, with its wall time and final numbers.
-func (c Config) logFinished(init string) {
-	info, err := readPretrainInfo(init, filepath.Join(c.Out, "pretrain", init))
+func (c Config) logFinished(init string, k int) {
+	info, err := readPretrainInfo(init, k, c.pretrainDir(init, k))
 	if err != nil {
 		return // the caller reports the error
 	}
-	line := fmt.Sprintf("experiment: %s done: %d steps in %.0fs, loss %.3f", init, info.Steps, info.WallSeconds, info.FinalLoss)
+	line := fmt.Sprintf("experiment: %s done: %d steps in %.0fs, loss %.3f", pretrainLabel(init, k), info.Steps, info.WallSeconds, info.FinalLoss)
 	if info.Accuracy >= 0 {
 		line += fmt.Sprintf(", accuracy %.1f%%", 100*info.Accuracy)
 	}
 	fmt.Fprintln(c.Log, line)
 }
 
-// readPretrainInfo summarises a finished run directory.
-func readPretrainInfo(init, dir string) (PretrainInfo, error) {
+// readPretrainInfo summarises a finished run directory of init's k-th
+// pretraining.
+func readPretrainInfo(init string, k int, dir string) (PretrainInfo, error) {
 	var s train.Summary
 	if err := readJSON(filepath.Join(dir, train.SummaryFile), &s); err != nil {
 		return PretrainInfo{}, err
@@ -422,7 +471,7 @@ func readPretrainInfo(init, dir string) (PretrainInfo, error) {
 	if s.Accuracy != nil {
 		acc = *s.Accuracy
 	}
-	return PretrainInfo{Init: init, RunDir: dir, Steps: s.Steps, FinalLoss: s.Loss, Accuracy: acc,
+	return PretrainInfo{Init: init, Seed: k + 1, RunDir: dir, Steps: s.Steps, FinalLoss: s.Loss, Accuracy: acc,
 		WallSeconds: s.ElapsedS, ClipsPerSec: s.ClipsPerS}, nil
 }
 

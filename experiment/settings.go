@@ -34,6 +34,7 @@ type cellSettings struct {
 	PretrainEpochs, PretrainBatch    int
 	PretrainLR                       float64
 	PretrainWarmup                   int `json:",omitempty"` // absent in records older than the field, which had none
+	PretrainSeeds                    int `json:",omitempty"` // recorded when above 1: older records had one pretraining
 	SupervisedEpochs                 int
 	FinetuneEpochs, FinetuneBatch    int
 	FinetuneLR                       float64
@@ -64,10 +65,19 @@ func (c Config) cellSettings() cellSettings {
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWeightDecay,
 		PretrainWithTrain: c.PretrainWithTrain, PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch,
-		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
+		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: recordedPretrainSeeds(c.PretrainSeeds), SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
 		FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
 		DType: c.DType,
 	}
+}
+
+// recordedPretrainSeeds is n as settings.json holds it: 0 (left out) for
+// one pretraining, as every record made before the setting existed.
+func recordedPretrainSeeds(n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return n
 }
 
 // checkSettings records c's settings in c.Out and, when the directory

@@ -35,6 +35,7 @@ type ExperimentCmd struct {
 	PretrainBatch    int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`
 	PretrainLR       float64 `name:"pretrain-lr" default:"1e-3" help:"Peak learning rate of pretraining."`
 	PretrainWarmup   int     `name:"pretrain-warmup" default:"0" help:"Steps of linear learning-rate warm-up at the start of each pretraining."`
+	PretrainSeeds    int     `name:"pretrain-seeds" default:"1" help:"Pretrainings of each method and of the supervised source, seeded 1, 2, ...: the cells of seed s use pretraining s mod N, so that the error bars hold the pretraining's own spread (1 to --seeds)."`
 	FinetuneEpochs   int     `name:"finetune-epochs" default:"10" help:"Epochs of each fine-tuning (and of the linear probe's head)."`
 	FinetuneBatch    int     `name:"finetune-batch" default:"16" help:"Clips per fine-tuning batch."`
 	FinetuneLR       float64 `name:"finetune-lr" default:"1e-3" help:"Peak learning rate of fine-tuning."`
@@ -60,7 +61,7 @@ func (c *ExperimentCmd) Run() error {
 		Supervised: c.Supervised, SupervisedEpochs: c.SupervisedEpochs, Import: c.Import,
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size, NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWD,
 		PretrainWithTrain: c.PretrainWithTrain,
-		PretrainEpochs:    c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup,
+		PretrainEpochs:    c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: c.PretrainSeeds,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR,
 		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, DType: c.Dtype, Version: version,
 		Runtime: c.runtime(0), Jobs: c.Jobs,
