@@ -6,7 +6,7 @@ import (
 )
 
 func TestCellsGrid(t *testing.T) {
-	cells := Cells([]string{"scratch", "vcop"}, []string{"5/class", "all"}, []Protocol{Finetune, Retrieval}, 3)
+	cells := Cells([]string{"scratch", "vcop"}, []string{"5/class", "all"}, []Protocol{Finetune, Retrieval}, 3, 1)
 	// finetune: 2 inits x 2 budgets x 3 seeds = 12; retrieval: scratch x 3 seeds + vcop x 1 seed = 4.
 	if len(cells) != 16 {
 		t.Fatalf("got %d cells, want 16", len(cells))

@@ -3,9 +3,9 @@
 // budgets x seeds x protocols (fine-tune, linear probe, retrieval), and writes
 // the report that answers "does pretraining help, with how many labels?".
 //
-// Each pretraining is done once and shared by every cell that uses it; every
-// finished cell leaves a result file, so an interrupted experiment run again
-// recomputes nothing that finished.
+// Each pretraining is done once (or once per pretraining seed) and shared by
+// every cell that uses it; every finished cell leaves a result file, so an
+// interrupted experiment run again recomputes nothing that finished.
 package experiment
 
 import (
@@ -33,9 +33,9 @@ const (
 
 // Cell is one point of the grid: one initialisation, label budget, seed and
 // protocol. Retrieval does not train on labels, so its cells use the budget
-// "all" only, and only scratch (whose random weights depend on the seed) gets
-// more than one seed there: a pretrained backbone's features are the same
-// whatever the seed.
+// "all" only, and a pretrained init gets one retrieval seed per pretraining
+// (its features are the same whatever the label seed), scratch every seed
+// (its random weights depend on it), imported weights one.
 type Cell struct {
 	Init     string   `json:"init"`
 	Labels   string   `json:"labels"`
@@ -61,7 +61,9 @@ func budgetDir(spec string) string {
 
 // Cells enumerates the grid in a fixed order: inits, then budgets, then
 // protocols, then seeds, so that partial results fill whole rows first.
-func Cells(inits, budgets []string, protocols []Protocol, seeds int) []Cell {
+// pretrainings is how many pretrainings each self-supervised or supervised
+// init has (Config.PretrainSeeds, at least 1).
+func Cells(inits, budgets []string, protocols []Protocol, seeds, pretrainings int) []Cell {
 	var cells []Cell
 	for _, init := range inits {
 		for _, proto := range protocols {
@@ -71,7 +73,10 @@ func Cells(inits, budgets []string, protocols []Protocol, seeds int) []Cell {
 			}
 			n := seeds
 			if proto == Retrieval && init != InitScratch {
-				n = 1
+				n = max(pretrainings, 1)
+				if init == InitImported {
+					n = 1
+				}
 			}
 			for _, b := range bs {
 				for s := 0; s < n; s++ {

@@ -147,12 +147,13 @@ func TestJobsDefaults(t *testing.T) {
 
 // TestPretrainSeeds runs a tiny grid with two pretrainings of one method:
 // each is its own run (seed 1 in pretrain/arrow, seed 2 in
-// pretrain/arrow.seed2), and the cells of seed s probe pretraining s mod 2.
+// pretrain/arrow.seed2); the linear cells of seed s probe pretraining s mod
+// 2, and each pretraining gets its own retrieval cell.
 func TestPretrainSeeds(t *testing.T) {
 	data := tinyBenchmark(t)
 	out := filepath.Join(t.TempDir(), "exp")
 	cfg := tinyConfig(data, out)
-	cfg.Seeds, cfg.PretrainSeeds, cfg.Protocols = 3, 2, []Protocol{Linear}
+	cfg.Seeds, cfg.PretrainSeeds, cfg.Protocols = 4, 2, []Protocol{Linear, Retrieval}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -167,25 +168,41 @@ func TestPretrainSeeds(t *testing.T) {
 	if errA != nil || errB != nil || bytes.Equal(a, b) {
 		t.Errorf("the two pretrainings saved the same backbone (or none: %v, %v)", errA, errB)
 	}
+	used := map[Protocol]int{}
 	for _, c := range res.Cells {
 		if c.Init != "arrow" {
 			continue
 		}
+		used[c.Protocol]++
 		var r struct {
-			Init string `json:"init"`
+			Init string `json:"init"` // result.json of a linear cell
+			Ckpt string `json:"ckpt"` // retrieval.json of a retrieval cell
 		}
-		if err := readJSON(filepath.Join(c.RunDir, "result.json"), &r); err != nil || r.Init != dirs[c.Seed%2] {
-			t.Errorf("cell %s probed %q (%v), want %s", c.Key(), r.Init, err, dirs[c.Seed%2])
+		file := "result.json"
+		if c.Protocol == Retrieval {
+			file = "retrieval.json"
 		}
+		if err := readJSON(filepath.Join(c.RunDir, file), &r); err != nil || r.Init+r.Ckpt != dirs[c.Seed%2] {
+			t.Errorf("cell %s used %q (%v), want %s", c.Key(), r.Init+r.Ckpt, err, dirs[c.Seed%2])
+		}
+	}
+	if used[Linear] != 4 || used[Retrieval] != 2 {
+		t.Errorf("arrow has %d linear and %d retrieval cells, want 4 (the seeds) and 2 (the pretrainings)", used[Linear], used[Retrieval])
 	}
 	if !strings.Contains(verdict(res), "pretrained 2 times") {
 		t.Errorf("the verdict does not say each method was pretrained twice: %s", verdict(res))
 	}
-	for _, n := range []int{-1, 4} {
+	for _, c := range []struct{ seeds, n int }{{4, -1}, {3, 2}, {2, 4}} {
 		bad := tinyConfig(data, out)
-		bad.Seeds, bad.PretrainSeeds = 3, n
+		bad.Seeds, bad.PretrainSeeds = c.seeds, c.n
 		if _, err := bad.withDefaults(); err == nil || !strings.Contains(err.Error(), "--pretrain-seeds") {
-			t.Errorf("PretrainSeeds %d with 3 seeds: error %v, want one naming --pretrain-seeds", n, err)
+			t.Errorf("PretrainSeeds %d with %d seeds: error %v, want one naming --pretrain-seeds", c.n, c.seeds, err)
 		}
+	}
+	// The directory holds work made with two pretrainings: one is refused.
+	one := tinyConfig(data, out)
+	one.Seeds = 4
+	if err := one.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainSeeds") {
+		t.Errorf("rerun with one pretraining: error %v, want a refusal naming PretrainSeeds", err)
 	}
 }

@@ -29,7 +29,7 @@ type Config struct {
 	Split  int    // 1-based split (default 1)
 	Out    string // experiment directory
 
-	Methods   []string   // self-supervised methods to compare (each pretrained once)
+	Methods   []string   // self-supervised methods to compare (each pretrained PretrainSeeds times)
 	Labels    []string   // label budgets ("5/class", "10%", "all")
 	Seeds     int        // seeds per cell (default 3)
 	Protocols []Protocol // default: finetune, linear, retrieval
@@ -66,7 +66,8 @@ type Config struct {
 	// PretrainSeeds is how many times each method (and the supervised
 	// source) is pretrained, with seeds 1, 2, ...; the cells of seed s use
 	// pretraining s mod PretrainSeeds, so that their spread holds the
-	// pretraining's own. 0 or 1: one pretraining, shared by every seed.
+	// pretraining's own. It must divide Seeds. 0 or 1: one pretraining,
+	// shared by every seed.
 	PretrainSeeds                 int
 	FinetuneEpochs, FinetuneBatch int
 	FinetuneLR                    float64
@@ -123,8 +124,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Seeds < 1 {
 		return c, cli.Usagef("experiment: --seeds must be at least 1")
 	}
-	if c.PretrainSeeds < 0 || c.PretrainSeeds > c.Seeds {
-		return c, cli.Usagef("experiment: --pretrain-seeds must be 1 to --seeds (%d): each pretraining serves the cells of its seeds", c.Seeds)
+	if c.PretrainSeeds < 0 || c.Seeds%max(c.PretrainSeeds, 1) != 0 {
+		return c, cli.Usagef("experiment: --pretrain-seeds must divide --seeds (%d), so that every pretraining serves as many seeds", c.Seeds)
 	}
 	if c.PretrainWarmup < 0 {
 		return c, cli.Usagef("experiment: --pretrain-warmup must be 0 or more steps")
@@ -206,7 +207,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	cells := Cells(cfg.Inits(), cfg.Labels, cfg.Protocols, cfg.Seeds)
+	cells := Cells(cfg.Inits(), cfg.Labels, cfg.Protocols, cfg.Seeds, cfg.pretrainings())
 	if res.Cells, err = cfg.runCells(ctx, cells, initDirs); err != nil {
 		return nil, err
 	}
@@ -286,7 +287,11 @@ func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string][]str
 	initDirs := map[string][]string{InitScratch: {"scratch"}, InitImported: {c.Import}}
 	for i, info := range infos {
 		res.Pretrains = append(res.Pretrains, info)
-		initDirs[jobs[i].init] = append(initDirs[jobs[i].init], info.RunDir)
+		j := jobs[i]
+		if initDirs[j.init] == nil {
+			initDirs[j.init] = make([]string, c.pretrainings())
+		}
+		initDirs[j.init][j.k] = info.RunDir
 	}
 	return initDirs, nil
 }

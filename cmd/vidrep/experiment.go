@@ -35,7 +35,7 @@ type ExperimentCmd struct {
 	PretrainBatch    int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`
 	PretrainLR       float64 `name:"pretrain-lr" default:"1e-3" help:"Peak learning rate of pretraining."`
 	PretrainWarmup   int     `name:"pretrain-warmup" default:"0" help:"Steps of linear learning-rate warm-up at the start of each pretraining."`
-	PretrainSeeds    int     `name:"pretrain-seeds" default:"1" help:"Pretrainings of each method and of the supervised source, seeded 1, 2, ...: the cells of seed s use pretraining s mod N, so that the error bars hold the pretraining's own spread (1 to --seeds)."`
+	PretrainSeeds    int     `name:"pretrain-seeds" default:"1" help:"Pretrainings of each method and of the supervised source, seeded 1, 2, ...: the cells of seed s use pretraining s mod N, so that the error bars hold the pretraining's own spread; must divide --seeds."`
 	FinetuneEpochs   int     `name:"finetune-epochs" default:"10" help:"Epochs of each fine-tuning (and of the linear probe's head)."`
 	FinetuneBatch    int     `name:"finetune-batch" default:"16" help:"Clips per fine-tuning batch."`
 	FinetuneLR       float64 `name:"finetune-lr" default:"1e-3" help:"Peak learning rate of fine-tuning."`
