@@ -145,24 +145,35 @@ func TestJobsDefaults(t *testing.T) {
 	}
 }
 
-// TestPretrainSeeds runs a tiny grid with two pretrainings of one method:
-// each is its own run (seed 1 in pretrain/arrow, seed 2 in
-// pretrain/arrow.seed2); the linear cells of seed s probe pretraining s mod
-// 2, and each pretraining gets its own retrieval cell.
+// TestPretrainSeeds runs a tiny grid with two pretrainings of one method and
+// of the supervised source: each is its own run (seed 1 in pretrain/arrow,
+// seed 2 in pretrain/arrow.seed2, the same for supervised); the linear cells
+// of seed s probe pretraining s mod 2, and each pretraining of the method
+// gets its own retrieval cell.
 func TestPretrainSeeds(t *testing.T) {
 	data := tinyBenchmark(t)
 	out := filepath.Join(t.TempDir(), "exp")
 	cfg := tinyConfig(data, out)
-	cfg.Seeds, cfg.PretrainSeeds, cfg.Protocols = 4, 2, []Protocol{Linear, Retrieval}
+	cfg.Seeds, cfg.PretrainSeeds, cfg.Protocols, cfg.Supervised = 4, 2, []Protocol{Linear, Retrieval}, data
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs := []string{filepath.Join(out, "pretrain", "arrow"), filepath.Join(out, "pretrain", "arrow.seed2")}
-	if len(res.Pretrains) != 2 || res.Pretrains[0].RunDir != dirs[0] || res.Pretrains[1].RunDir != dirs[1] ||
-		res.Pretrains[0].Seed != 1 || res.Pretrains[1].Seed != 2 {
-		t.Fatalf("pretrainings %+v, want seeds 1 and 2 in %v", res.Pretrains, dirs)
+	pre := filepath.Join(out, "pretrain")
+	want := []PretrainInfo{
+		{Init: "arrow", Seed: 1, RunDir: filepath.Join(pre, "arrow")}, {Init: InitSupervised, Seed: 1, RunDir: filepath.Join(pre, "supervised")},
+		{Init: "arrow", Seed: 2, RunDir: filepath.Join(pre, "arrow.seed2")}, {Init: InitSupervised, Seed: 2, RunDir: filepath.Join(pre, "supervised.seed2")},
 	}
+	if len(res.Pretrains) != len(want) {
+		t.Fatalf("%d pretrainings, want %d: %+v", len(res.Pretrains), len(want), res.Pretrains)
+	}
+	for i, w := range want {
+		if p := res.Pretrains[i]; p.Init != w.Init || p.Seed != w.Seed || p.RunDir != w.RunDir {
+			t.Errorf("pretraining %d: %s seed %d in %s, want %s seed %d in %s", i, p.Init, p.Seed, p.RunDir, w.Init, w.Seed, w.RunDir)
+		}
+	}
+	dirs := []string{want[0].RunDir, want[2].RunDir}
+	supervised := []string{want[1].RunDir, want[3].RunDir}
 	a, errA := os.ReadFile(filepath.Join(dirs[0], "backbone.safetensors"))
 	b, errB := os.ReadFile(filepath.Join(dirs[1], "backbone.safetensors"))
 	if errA != nil || errB != nil || bytes.Equal(a, b) {
@@ -170,6 +181,14 @@ func TestPretrainSeeds(t *testing.T) {
 	}
 	used := map[Protocol]int{}
 	for _, c := range res.Cells {
+		if c.Init == InitSupervised && c.Protocol == Linear {
+			var r struct {
+				Init string `json:"init"`
+			}
+			if err := readJSON(filepath.Join(c.RunDir, "result.json"), &r); err != nil || r.Init != supervised[c.Seed%2] {
+				t.Errorf("cell %s used %q (%v), want %s", c.Key(), r.Init, err, supervised[c.Seed%2])
+			}
+		}
 		if c.Init != "arrow" {
 			continue
 		}
