@@ -411,8 +411,7 @@ func isClosed(ch chan struct{}) bool {
 // pretrainOnce pretrains method with seed k+1 into c.pretrainDir(method,
 // k), or reuses a finished run there; an interrupted one is resumed.
 func (c Config) pretrainOnce(ctx context.Context, method string, k int) (PretrainInfo, error) {
-	dir := c.pretrainDir(method, k)
-	if !c.pretrainDone(method, k) {
+	return c.runOrReuse(method, k, func(dir string) error {
 		fmt.Fprintf(c.Log, "experiment: %s (%s, %d epochs)\n", pretrainLabel(method, k), c.Arch, c.PretrainEpochs)
 		_, err := pretrain.Run(ctx, pretrain.Config{
 			Data: c.Data, Format: c.Format, Split: c.Split, WithTrain: c.PretrainWithTrain, Out: dir,
@@ -422,19 +421,14 @@ func (c Config) pretrainOnce(ctx context.Context, method string, k int) (Pretrai
 			Workers: c.Workers, Backend: c.Backend, DType: c.DType, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
 			Pretext: pretext.Options{NoFlip: c.NoFlip},
 		})
-		if err != nil {
-			return PretrainInfo{}, err
-		}
-		defer c.logFinished(method, k)
-	}
-	return readPretrainInfo(method, k, dir)
+		return err
+	})
 }
 
 // supervisedOnce trains the supervised-transfer source model on every label
 // of the source dataset with seed k+1, or reuses a finished run.
 func (c Config) supervisedOnce(ctx context.Context, k int) (PretrainInfo, error) {
-	dir := c.pretrainDir(InitSupervised, k)
-	if !c.pretrainDone(InitSupervised, k) {
+	return c.runOrReuse(InitSupervised, k, func(dir string) error {
 		fmt.Fprintf(c.Log, "experiment: %s on %s (%d epochs)\n", pretrainLabel(InitSupervised, k), c.Supervised, c.SupervisedEpochs)
 		_, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
 			DataRoot: c.Supervised, Split: 1, Labels: "all", Out: dir, Init: "scratch",
@@ -443,22 +437,32 @@ func (c Config) supervisedOnce(ctx context.Context, k int) (PretrainInfo, error)
 			SkipEval: true, Resume: exists(filepath.Join(dir, train.CheckpointFile)), NoFlip: c.NoFlip,
 			Info: map[string]any{"experiment_role": "supervised source"}, Runtime: c.Runtime,
 		})
-		if err != nil {
-			return PretrainInfo{}, err
-		}
-		defer c.logFinished(InitSupervised, k)
-	}
-	return readPretrainInfo(InitSupervised, k, dir)
+		return err
+	})
 }
 
-// logFinished prints that init's k-th pretraining (or source training) is
-// done, with its wall time and final numbers.
-func (c Config) logFinished(init string, k int) {
-	info, err := readPretrainInfo(init, k, c.pretrainDir(init, k))
-	if err != nil {
-		return // the caller reports the error
+// runOrReuse calls run on init's k-th pretraining directory unless that
+// pretraining finished, then reads its summary; a run done now is logged
+// with its numbers.
+func (c Config) runOrReuse(init string, k int, run func(dir string) error) (PretrainInfo, error) {
+	dir := c.pretrainDir(init, k)
+	ran := !c.pretrainDone(init, k)
+	if ran {
+		if err := run(dir); err != nil {
+			return PretrainInfo{}, err
+		}
 	}
-	line := fmt.Sprintf("experiment: %s done: %d steps in %.0fs, loss %.3f", pretrainLabel(init, k), info.Steps, info.WallSeconds, info.FinalLoss)
+	info, err := readPretrainInfo(init, k, dir)
+	if err == nil && ran {
+		c.logFinished(info)
+	}
+	return info, err
+}
+
+// logFinished prints that a pretraining (or source training) is done, with
+// its wall time and final numbers.
+func (c Config) logFinished(info PretrainInfo) {
+	line := fmt.Sprintf("experiment: %s done: %d steps in %.0fs, loss %.3f", pretrainLabel(info.Init, info.Seed-1), info.Steps, info.WallSeconds, info.FinalLoss)
 	if info.Accuracy >= 0 {
 		line += fmt.Sprintf(", accuracy %.1f%%", 100*info.Accuracy)
 	}
