@@ -147,7 +147,7 @@ func shiftSubPixel(views []View, w, h int, rng *rand.Rand) {
 // that many frames would not fit, so that every motion sees the same scale.
 func CameraSide(w, h, frames int) int {
 	short := min(w, h)
-	side := int(math.Round(PanWindow * float64(short)))
+	side := panSide(w, h)
 	for side > 1 && 2*maxReach(inPlaceViews(side, frames, CameraRollClockwise, short)) > float64(short)+reachSlack {
 		side--
 	}

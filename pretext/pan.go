@@ -95,12 +95,16 @@ func panAugment(size int) AugmentFunc {
 // replaces the default view transform and must not crop or flip.
 func newPan(o Options) (Method, error) {
 	return movingViewMethod("pan", PanDirections, o, func(raw *loader.RawClip, rng *rand.Rand) (*loader.RawClip, int, error) {
-		side := int(math.Round(PanWindow * float64(min(raw.W, raw.H))))
+		side := panSide(raw.W, raw.H)
 		dir := rng.IntN(PanDirections)
 		panned, err := PanClip(raw, side, PanPath(raw.W, raw.H, side, raw.T, dir, rng))
 		return panned, dir, err
 	}), nil
 }
+
+// panSide is the side of pan's view in a w x h clip: PanWindow of its short
+// side.
+func panSide(w, h int) int { return int(math.Round(PanWindow * float64(min(w, h)))) }
 
 // movingViewMethod is a one-view classifier for pan-like methods: move
 // makes the view from one clip read at a random start and returns it with
