@@ -413,8 +413,12 @@ func environment(res *Results) string {
 		fmt.Fprintf(&sb, "runs at once: %d (each run's wall time and clips/s are those of a shared machine)\n", c.Jobs)
 	}
 	fmt.Fprintf(&sb, "data: %s (split %d); arch %s, %d frames x %dpx (stride %d)\n", c.Data, c.Split, c.Arch, c.Frames, c.Size, c.Stride)
-	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d, lr %g, warm-up %d steps, %d per method; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
-		c.PretrainEpochs, c.PretrainBatch, c.PretrainLR, c.PretrainWarmup, c.pretrainings(), c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)
+	local := ""
+	if c.PretrainLocalMotion > 0 {
+		local = fmt.Sprintf(", camera motion local in %g of clips", c.PretrainLocalMotion)
+	}
+	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d, lr %g, warm-up %d steps%s, %d per method; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
+		c.PretrainEpochs, c.PretrainBatch, c.PretrainLR, c.PretrainWarmup, local, c.pretrainings(), c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)
 	return sb.String()
 }
 

@@ -63,6 +63,10 @@ type Config struct {
 	// PretrainWarmup is the number of steps over which every pretraining's
 	// learning rate rises linearly to PretrainLR (0: none).
 	PretrainWarmup int
+	// PretrainLocalMotion is the share of a camera pretraining's clips whose
+	// motion shows only through a window of the view
+	// (pretext.Options.LocalMotion); methods without a camera term ignore it.
+	PretrainLocalMotion float64
 	// PretrainSeeds is how many times each method (and the supervised
 	// source) is pretrained, with seeds 1, 2, ...; the cells of seed s use
 	// pretraining s mod PretrainSeeds, so that their spread holds the
@@ -129,6 +133,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PretrainWarmup < 0 {
 		return c, cli.Usagef("experiment: --pretrain-warmup must be 0 or more steps")
+	}
+	if !(c.PretrainLocalMotion >= 0 && c.PretrainLocalMotion <= 1) {
+		return c, cli.Usagef("experiment: --pretrain-local-motion must be a share in [0,1]")
 	}
 	if c.Jobs < 0 {
 		return c, cli.Usagef("experiment: --jobs must be 0 (automatic) or more")
@@ -419,10 +426,19 @@ func (c Config) pretrainOnce(ctx context.Context, method string, k int) (Pretrai
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 			LR: c.PretrainLR, Warmup: c.PretrainWarmup, Seed: uint64(k + 1), Resume: exists(filepath.Join(dir, train.CheckpointFile)),
 			Workers: c.Workers, Backend: c.Backend, DType: c.DType, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
-			Pretext: pretext.Options{NoFlip: c.NoFlip},
+			Pretext: c.pretextOptions(method),
 		})
 		return err
 	})
+}
+
+// pretextOptions are the method settings of method's pretraining.
+func (c Config) pretextOptions(method string) pretext.Options {
+	o := pretext.Options{NoFlip: c.NoFlip}
+	if pretext.HasTerm(method, "camera") {
+		o.LocalMotion = c.PretrainLocalMotion
+	}
+	return o
 }
 
 // supervisedOnce trains the supervised-transfer source model on every label

@@ -191,8 +191,14 @@ func TestSettingsGuardStaleWork(t *testing.T) {
 	if err := warm.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainWarmup") {
 		t.Errorf("a pretraining warm-up: error %v, want a refusal naming PretrainWarmup", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(out, SettingsFile)); err != nil || strings.Contains(string(b), "PretrainWarmup") || strings.Contains(string(b), "PretrainSeeds") {
-		t.Errorf("no warm-up and one pretraining are recorded by leaving the fields out, as records older than them do: %s (%v)", b, err)
+	local := fixed
+	local.PretrainLocalMotion = 0.5
+	if err := local.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainLocalMotion") {
+		t.Errorf("a local camera motion: error %v, want a refusal naming PretrainLocalMotion", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, SettingsFile)); err != nil || strings.Contains(string(b), "PretrainWarmup") ||
+		strings.Contains(string(b), "PretrainSeeds") || strings.Contains(string(b), "PretrainLocalMotion") {
+		t.Errorf("no warm-up, one pretraining and no local motion are recorded by leaving the fields out, as records older than them do: %s (%v)", b, err)
 	}
 	old := filepath.Join(t.TempDir(), "old")
 	writeCellFile(t, old)
@@ -233,5 +239,24 @@ func TestSettingsFollowAMovedDirectory(t *testing.T) {
 	elsewhere := tinyConfig(filepath.Join(base, "other-data"), filepath.Join(base, "b", "experiment"))
 	if err := elsewhere.checkSettings(); err == nil || !strings.Contains(err.Error(), "Data") {
 		t.Errorf("other data: error %v, want a refusal naming Data", err)
+	}
+}
+
+func TestLocalMotionReachesOnlyCameraPretrainings(t *testing.T) {
+	c := tinyConfig("data", t.TempDir())
+	c.PretrainLocalMotion = 0.5
+	for _, tc := range []struct {
+		method string
+		want   float64
+	}{{"camera", 0.5}, {"camera+rotation", 0.5}, {"pan", 0}, {"moco", 0}} {
+		if got := c.pretextOptions(tc.method).LocalMotion; got != tc.want {
+			t.Errorf("%s: local-motion share %g, want %g", tc.method, got, tc.want)
+		}
+	}
+	for _, bad := range []float64{-0.5, 2} {
+		c.PretrainLocalMotion = bad
+		if _, err := c.withDefaults(); err == nil {
+			t.Errorf("local-motion share %g accepted", bad)
+		}
 	}
 }

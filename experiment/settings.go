@@ -33,8 +33,9 @@ type cellSettings struct {
 	PretrainWithTrain                bool
 	PretrainEpochs, PretrainBatch    int
 	PretrainLR                       float64
-	PretrainWarmup                   int `json:",omitempty"` // absent in records older than the field, which had none
-	PretrainSeeds                    int `json:",omitempty"` // recorded when above 1: older records had one pretraining
+	PretrainWarmup                   int     `json:",omitempty"` // absent in records older than the field, which had none
+	PretrainSeeds                    int     `json:",omitempty"` // recorded when above 1: older records had one pretraining
+	PretrainLocalMotion              float64 `json:",omitempty"` // absent in records older than the field, which had none
 	SupervisedEpochs                 int
 	FinetuneEpochs, FinetuneBatch    int
 	FinetuneLR                       float64
@@ -65,7 +66,8 @@ func (c Config) cellSettings() cellSettings {
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWeightDecay,
 		PretrainWithTrain: c.PretrainWithTrain, PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch,
-		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: recordedPretrainSeeds(c.PretrainSeeds), SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
+		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: recordedPretrainSeeds(c.PretrainSeeds),
+		PretrainLocalMotion: c.PretrainLocalMotion, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
 		FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
 		DType: c.DType,
 	}

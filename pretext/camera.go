@@ -211,6 +211,8 @@ func bilinear(img []uint8, w, h int, x, y float64, px []uint8) {
 // translation, expansion and rotation apart from the scene's own motion.
 // Options.Augment, when set, replaces the default view transform and must
 // not crop or flip.
+// With Options.LocalMotion set, that share of its clips moves only inside a
+// random rectangle of the view, the rest staying still (LocalCameraClip).
 func newCamera(o Options) (Method, error) {
 	return movingViewMethod("camera", CameraMotions, o, func(raw *loader.RawClip, rng *rand.Rand) (*loader.RawClip, int, error) {
 		side := CameraSide(raw.W, raw.H, raw.T)
@@ -219,9 +221,99 @@ func newCamera(o Options) (Method, error) {
 		if err != nil {
 			return nil, 0, err
 		}
+		if o.LocalMotion > 0 && rng.Float64() < o.LocalMotion {
+			clip, err := LocalCameraClip(raw, side, views, RandomWindow(side, rng))
+			return clip, motion, err
+		}
 		warped, err := WarpClip(raw, side, views)
 		return warped, motion, err
 	}), nil
+}
+
+// Sides of the rectangle a local camera motion is confined to, as fractions
+// of the view's side, drawn uniformly per axis.
+const (
+	LocalWindowMin = 0.3
+	LocalWindowMax = 0.7
+)
+
+// Window is a rectangle of a view's pixels: columns [X0, X1), rows [Y0, Y1).
+type Window struct{ X0, Y0, X1, Y1 int }
+
+// RandomWindow draws a rectangle of a side x side view whose width and
+// height are between LocalWindowMin and LocalWindowMax of side, placed
+// uniformly inside it.
+func RandomWindow(side int, rng *rand.Rand) Window {
+	length := func() int {
+		lo, hi := int(math.Ceil(LocalWindowMin*float64(side))), int(LocalWindowMax*float64(side))
+		return max(1, lo+rng.IntN(max(1, hi-lo+1)))
+	}
+	w, h := length(), length()
+	x0, y0 := rng.IntN(side-w+1), rng.IntN(side-h+1)
+	return Window{X0: x0, Y0: y0, X1: x0 + w, Y1: y0 + h}
+}
+
+// LocalCameraClip renders a camera motion seen through a still window, as
+// the static mask of MoSI (Huang et al., CVPR 2021) does for pseudo-motions:
+// outside win every frame shows the still view at the path's middle (the
+// scene's own motion only); inside win it shows views, the moving camera, with
+// zooms and rolls turning about win's centre rather than the view's, so that
+// the window's motion is the motion's own (an off-centre window of a zoom
+// would otherwise see mostly a translation). At the middle of the path the
+// two views agree, so the window has no seam there; its motion is what
+// reveals it. The head must find the motion where it is, which is what
+// labeled actions of a moving object ask for.
+func LocalCameraClip(raw *loader.RawClip, side int, views []View, win Window) (*loader.RawClip, error) {
+	if win.X0 < 0 || win.Y0 < 0 || win.X1 > side || win.Y1 > side || win.X0 >= win.X1 || win.Y0 >= win.Y1 {
+		return nil, fmt.Errorf("pretext: window %+v outside a view of side %d", win, side)
+	}
+	if len(views) == 0 {
+		return nil, fmt.Errorf("pretext: local camera motion with an empty path")
+	}
+	still := View{Side: float64(side)}
+	for _, v := range views {
+		still.X += v.X / float64(len(views))
+		still.Y += v.Y / float64(len(views))
+	}
+	stills := make([]View, len(views))
+	moving := make([]View, len(views))
+	half := float64(side-1) / 2
+	qx, qy := float64(win.X0+win.X1-1)/2-half, float64(win.Y0+win.Y1-1)/2-half
+	for t, v := range views {
+		stills[t] = still
+		moving[t] = pivotAbout(v, still, qx, qy, float64(side))
+	}
+	out, err := WarpClip(raw, side, stills)
+	if err != nil {
+		return nil, err
+	}
+	inside, err := WarpClip(raw, side, moving)
+	if err != nil {
+		return nil, err
+	}
+	for t := range out.T {
+		for y := win.Y0; y < win.Y1; y++ {
+			row := ((t*side+y)*side + win.X0) * 3
+			copy(out.Pix[row:row+(win.X1-win.X0)*3], inside.Pix[row:])
+		}
+	}
+	return out, nil
+}
+
+// pivotAbout moves the centre of v, a view of a zoom or a roll (or a pan),
+// so that its scaling and turning happen about the output point (qx, qy)
+// (relative to the output's centre) of the still view rather than about the
+// view's centre; a pan, which neither scales nor turns, is left where it is.
+// The source point that (qx, qy) shows is then the same in every frame.
+func pivotAbout(v, still View, qx, qy, side float64) View {
+	if v.Angle == 0 && v.Side == side {
+		return v
+	}
+	scale := v.Side / side
+	cos, sin := math.Cos(v.Angle)*scale, math.Sin(v.Angle)*scale
+	v.X = still.X + qx - (qx*cos - qy*sin)
+	v.Y = still.Y + qy - (qx*sin + qy*cos)
+	return v
 }
 
 func init() { register("camera", newCamera) }

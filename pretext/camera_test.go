@@ -233,3 +233,151 @@ func greenScaleAngle(c loader.ClipTensor, t int) (scale, angle float64) {
 	downColumn := (green(mid, hi) - green(mid, lo)) / float64(hi-lo) / 8 // -s*sin(a)
 	return math.Hypot(alongRow, downColumn), math.Atan2(-downColumn, alongRow)
 }
+
+// stillRaw is a still scene: frames copies of one size x size frame of
+// random pixels, so that whatever changes in a view of it is the camera's doing.
+func stillRaw(frames, size int, seed uint64) *loader.RawClip {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	frame := make([]uint8, size*size*3)
+	for i := range frame {
+		frame[i] = uint8(rng.IntN(256))
+	}
+	raw := &loader.RawClip{T: frames, H: size, W: size}
+	for range frames {
+		raw.Pix = append(raw.Pix, frame...)
+	}
+	return raw
+}
+
+func TestLocalCameraClipMovesOnlyInsideTheWindow(t *testing.T) {
+	const frames, size = 4, 32
+	side := CameraSide(size, size, frames)
+	raw := stillRaw(frames, size, 1)
+	win := Window{X0: 5, Y0: 3, X1: 14, Y1: 12}
+	for motion := range CameraMotions {
+		views, err := CameraPath(size, size, side, frames, motion, rand.New(rand.NewPCG(uint64(motion), 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := LocalCameraClip(raw, side, views, win)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moving, err := WarpClip(raw, side, views)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := 0
+		for f := range frames {
+			for y := range side {
+				for x := range side {
+					px := ((f*side+y)*side + x) * 3
+					first := ((0*side+y)*side + x) * 3
+					inside := x >= win.X0 && x < win.X1 && y >= win.Y0 && y < win.Y1
+					if !inside && got.Pix[px] != got.Pix[first] {
+						t.Fatalf("motion %d: pixel (%d,%d) outside the window changes at frame %d on a still-framed view", motion, x, y, f)
+					}
+					if inside && got.Pix[px] != got.Pix[first] {
+						changed++
+					}
+					if inside && motion < PanDirections && got.Pix[px] != moving.Pix[px] {
+						t.Fatalf("pan %d: pixel (%d,%d) of frame %d is not the panning view's", motion, x, y, f)
+					}
+				}
+			}
+		}
+		if changed == 0 {
+			t.Errorf("motion %d: nothing moves inside the window", motion)
+		}
+	}
+}
+
+// In a still scene the centre of the window is the pivot of zooms and rolls
+// and must keep its value in every frame; a pan moves it.
+func TestLocalCameraZoomsAndRollsTurnAboutTheWindowCentre(t *testing.T) {
+	const frames, size = 4, 32
+	side := CameraSide(size, size, frames)
+	raw := stillRaw(frames, size, 2)
+	win := Window{X0: 1, Y0: 8, X1: 10, Y1: 17} // centre pixel (5, 12), off the view's centre
+	cx, cy := 5, 12
+	for motion := range CameraMotions {
+		views, err := CameraPath(size, size, side, frames, motion, rand.New(rand.NewPCG(uint64(motion), 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := LocalCameraClip(raw, side, views, win)
+		if err != nil {
+			t.Fatal(err)
+		}
+		centre := func(f int) [3]uint8 {
+			px := ((f*side+cy)*side + cx) * 3
+			return [3]uint8(got.Pix[px : px+3])
+		}
+		same := true
+		for f := 1; f < frames; f++ {
+			same = same && centre(f) == centre(0)
+		}
+		if pan := motion < PanDirections; same == pan {
+			t.Errorf("motion %d (pan %v): the window's centre keeps its value in every frame: %v", motion, pan, same)
+		}
+	}
+}
+
+func TestLocalCameraClipRejectsBadWindows(t *testing.T) {
+	raw := stillRaw(4, 32, 3)
+	side := CameraSide(32, 32, 4)
+	views, err := CameraPath(32, 32, side, 4, CameraZoomIn, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, win := range []Window{{X0: -1, Y0: 0, X1: 5, Y1: 5}, {X0: 0, Y0: 0, X1: side + 1, Y1: 5}, {X0: 3, Y0: 3, X1: 3, Y1: 9}} {
+		if _, err := LocalCameraClip(raw, side, views, win); err == nil {
+			t.Errorf("window %+v of a view of side %d was accepted", win, side)
+		}
+	}
+}
+
+func TestRandomWindowSizesAndPlaces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, side := range []int{2, 7, 22, 77} {
+		lo, hi := max(1, int(math.Ceil(LocalWindowMin*float64(side)))), max(1, int(LocalWindowMax*float64(side)))
+		for range 200 {
+			w := RandomWindow(side, rng)
+			if w.X0 < 0 || w.Y0 < 0 || w.X1 > side || w.Y1 > side {
+				t.Fatalf("side %d: window %+v leaves the view", side, w)
+			}
+			for _, n := range []int{w.X1 - w.X0, w.Y1 - w.Y0} {
+				if n < min(lo, hi) || n > max(lo, hi) {
+					t.Fatalf("side %d: window %+v has a side of %d outside [%d, %d]", side, w, n, lo, hi)
+				}
+			}
+		}
+	}
+}
+
+func TestCameraLocalMotionOption(t *testing.T) {
+	o := testOptions()
+	o.LocalMotion = 1
+	m := newMethod(t, "camera", o)
+	for seed := range uint64(24) {
+		ex, err := m.Sampler().Sample(newFakeReader(seed, 200, 32), -1, rand.New(rand.NewPCG(seed, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k := int(ex.Targets[0]); k < 0 || k >= CameraMotions || len(ex.Views) != 1 {
+			t.Fatalf("seed %d: target %d, %d views", seed, k, len(ex.Views))
+		}
+	}
+	if _, err := New("rotation", o); err == nil {
+		t.Error("a local-motion share was accepted by a method without a camera term")
+	}
+	if _, err := New("camera+rotation", o); err != nil {
+		t.Errorf("camera+rotation with a local-motion share: %v", err)
+	}
+	for _, bad := range []float64{-0.1, 1.5, math.NaN()} {
+		o.LocalMotion = bad
+		if _, err := New("camera", o); err == nil {
+			t.Errorf("local-motion share %g was accepted", bad)
+		}
+	}
+}

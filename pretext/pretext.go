@@ -3,6 +3,7 @@ package pretext
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,6 +75,9 @@ type Options struct {
 	DecoderDepth int    // videomae: decoder transformer blocks; default 2
 	DecoderHeads int    // videomae: decoder attention heads; default 4
 	Gap          int    // frames between consecutive clips of vcop/order tuples; default 0 (contiguous)
+	// LocalMotion is the share of camera clips whose motion is confined to
+	// a random window of the view (LocalCameraClip); default 0 (none).
+	LocalMotion float64
 }
 
 // WithDefaults returns o with every zero field set to its default.
@@ -117,6 +121,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("pretext: momentum %g must be in [0,1)", o.Momentum)
 	case o.MaskRatio <= 0 || o.MaskRatio >= 1:
 		return fmt.Errorf("pretext: mask ratio %g must be in (0,1)", o.MaskRatio)
+	case !(o.LocalMotion >= 0 && o.LocalMotion <= 1):
+		return fmt.Errorf("pretext: local-motion share %g must be in [0,1]", o.LocalMotion)
 	}
 	return nil
 }
@@ -173,10 +179,20 @@ func New(spec string, opts Options) (Method, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.LocalMotion > 0 && !HasTerm(spec, "camera") {
+		return nil, fmt.Errorf("pretext: a local-motion share is a camera setting; %q has no camera term", spec)
+	}
 	if len(terms) == 1 && terms[0].weight == 1 {
 		return registry[terms[0].name](opts)
 	}
 	return newCombo(spec, terms, opts)
+}
+
+// HasTerm reports whether the method spec (see New) has a term named name;
+// an invalid spec has none.
+func HasTerm(spec, name string) bool {
+	terms, err := parseSpec(spec)
+	return err == nil && slices.ContainsFunc(terms, func(t term) bool { return t.name == name })
 }
 
 // CheckSpec reports whether spec names registered methods with valid

@@ -36,6 +36,7 @@ type PretrainCmd struct {
 	Mask      float64 `name:"mask-ratio" help:"Share of tubes VideoMAE masks." default:"0.9"`
 	Clips     int     `help:"Clips per tuple: vcop's K (0: 3), odd-one-out's N (0: 4)." default:"0"`
 	Gap       int     `help:"Frames between the clips of a vcop or order tuple." default:"0"`
+	Local     float64 `name:"local-motion" help:"Share of camera clips whose motion shows only through a random window of the view, the rest still (MoSI's static mask)." default:"0"`
 	Seed      uint64  `help:"Seed of initialisation, data order and augmentation." default:"0"`
 	Resume    bool    `help:"Continue the run in --out from its checkpoint."`
 	Dtype     string  `help:"Compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
@@ -62,7 +63,7 @@ func (c *PretrainCmd) Run() error {
 		Epochs: c.Epochs, Steps: c.Steps, Batch: c.Batch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		LR: c.LR, WeightDecay: c.WD, Warmup: c.Warmup, Seed: c.Seed, Resume: c.Resume,
 		Workers: workers, Backend: c.Backend, DType: c.Dtype, Version: version, Quiet: c.Quiet,
-		Pretext: pretext.Options{Temperature: c.Temp, Momentum: c.Moment, QueueSize: c.Queue, MaskRatio: c.Mask, Clips: c.Clips, Gap: c.Gap, NoFlip: c.NoFlip},
+		Pretext: pretext.Options{Temperature: c.Temp, Momentum: c.Moment, QueueSize: c.Queue, MaskRatio: c.Mask, Clips: c.Clips, Gap: c.Gap, NoFlip: c.NoFlip, LocalMotion: c.Local},
 	})
 	if err != nil {
 		return err

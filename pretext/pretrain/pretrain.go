@@ -281,6 +281,9 @@ func runOptions(c Config, backend compute.Backend, videos int) []train.Option {
 		"videos": videos, "backbone_file": BackboneFile, "version": c.Version,
 		"backend": backend.Name(),
 	}
+	if c.Pretext.LocalMotion > 0 {
+		info["local_motion"] = c.Pretext.LocalMotion
+	}
 	opts := []train.Option{train.WithResume(c.Resume), train.WithInfo(info)}
 	if c.Quiet {
 		opts = append(opts, train.WithQuiet())
