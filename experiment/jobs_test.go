@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -223,5 +224,60 @@ func TestPretrainSeeds(t *testing.T) {
 	one.Seeds = 4
 	if err := one.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainSeeds") {
 		t.Errorf("rerun with one pretraining: error %v, want a refusal naming PretrainSeeds", err)
+	}
+}
+
+// cancelOnWrite calls cancel the first time a line containing mark is logged.
+type cancelOnWrite struct {
+	mark   string
+	cancel context.CancelFunc
+}
+
+func (w cancelOnWrite) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.mark) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// TestInterruptWithJobsResumes interrupts a two-job grid as soon as its
+// first cell is done, as Ctrl-C would: the run says it was interrupted, keeps
+// the finished cells, and a second run recomputes none of them and completes
+// the grid.
+func TestInterruptWithJobsResumes(t *testing.T) {
+	data := tinyBenchmark(t)
+	out := filepath.Join(t.TempDir(), "exp")
+	cfg := tinyConfig(data, out)
+	cfg.Protocols, cfg.Seeds, cfg.Jobs = []Protocol{Finetune, Linear}, 2, 2
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg.Log = cancelOnWrite{mark: "experiment: [1/", cancel: cancel}
+	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: error %v, want one wrapping context.Canceled", err)
+	}
+	cells := Cells(cfg.Inits(), cfg.Labels, cfg.Protocols, cfg.Seeds, 1)
+	var finished []string
+	for _, c := range cells {
+		if p := filepath.Join(c.Dir(out), cellFile); exists(p) {
+			finished = append(finished, p)
+		}
+	}
+	if len(finished) == 0 || len(finished) == len(cells) {
+		t.Fatalf("%d of %d cells finished before the interrupt, want some but not all", len(finished), len(cells))
+	}
+	before := modTimes(t, finished...)
+	time.Sleep(20 * time.Millisecond) // so that a rewrite would show in the modification time
+	cfg.Log = io.Discard
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	if len(res.Cells) != len(cells) {
+		t.Errorf("resumed run has %d cells, want %d", len(res.Cells), len(cells))
+	}
+	for i, at := range modTimes(t, finished...) {
+		if !at.Equal(before[i]) {
+			t.Errorf("%s was recomputed after the interrupt", finished[i])
+		}
 	}
 }
