@@ -20,7 +20,10 @@
 # DATA/unlabeled.txt; sets the epochs so that STEPS is reached), PROBE_WD
 # (the linear probes' L2 penalty, default: finetune's own default),
 # PRETRAIN_SEED (seed of every pretraining, default 0), PRETRAIN_ARGS (more
-# `vidrep pretrain` flags for every method, such as "--warmup 50").
+# `vidrep pretrain` flags for every method, such as "--warmup 50"),
+# EVAL_CLIPS (test clips per video of every probe, default 2; the demo's 5;
+# probes with another count than 2 go to OUT/<method>-lin-<seed>-c<count>, so
+# that one OUT can hold both).
 # Resumable: a method whose OUT/<method>/summary.json exists is not pretrained
 # again and a probe whose result.json exists is not rerun; a run cut off
 # half-way is deleted and started over. A method that fails to pretrain gets a
@@ -28,7 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[[ $# -ge 2 && $# -le 3 ]] || { sed -n '9,13p' "$0" >&2; exit 2; }
+[[ $# -ge 2 && $# -le 3 ]] || { sed -n '10,15p' "$0" >&2; exit 2; }
 DATA=$1 OUT=$2 STEPS=${3:-300}
 BIN=${VIDREP:-bin/vidrep}
 BATCH=16
@@ -39,6 +42,9 @@ METHODS=(${METHODS:-none pan camera speed vcop rotation arrow simclr moco byol o
 VIDEOS=${VIDEOS:-$(wc -l <"$DATA/unlabeled.txt")}
 EPOCHS=$(((STEPS * BATCH + VIDEOS - 1) / VIDEOS + 1))
 CLIP=(--frames 4 --stride 3 --size 32)
+EVAL_CLIPS=${EVAL_CLIPS:-2}
+TAG="" # suffix of the probe directories
+[[ $EVAL_CLIPS == 2 ]] || TAG=-c$EVAL_CLIPS
 mkdir -p "$OUT"
 
 # views and chance of each method's pretext accuracy (batch 16; MoCo's queue
@@ -70,7 +76,7 @@ pretrain() {
 # OUT/NAME's backbone (random init for the none rows), unless its
 # result.json exists.
 probe() {
-	local name=$1 s=$2 kind=$3 dir=$OUT/$1-$3-$2 init how
+	local name=$1 s=$2 kind=$3 dir=$OUT/$1-$3-$2$TAG init how
 	[[ -f $dir/result.json ]] && return 0
 	rm -rf "$dir"
 	init=(--init "$OUT/$name")
@@ -79,7 +85,7 @@ probe() {
 	[[ -n ${PROBE_WD:-} ]] && how+=(--probe-weight-decay "$PROBE_WD")
 	[[ $kind == ft ]] && how=(--epochs 12 --batch 8 --lr 2e-3)
 	"$BIN" finetune --data "$DATA" "${init[@]}" "${how[@]}" --labels 2/class --seed "$s" \
-		--no-flip --eval-clips 2 --eval-crops 1 --out "$dir" --quiet >"$dir.log" 2>&1 ||
+		--no-flip --eval-clips "$EVAL_CLIPS" --eval-crops 1 --out "$dir" --quiet >"$dir.log" 2>&1 ||
 		{ echo "pretext_table: $kind $name seed $s failed, see $dir.log" >&2; return 1; }
 }
 
@@ -94,7 +100,7 @@ probes() {
 }
 
 # top1 NAME KIND SEED: the test video top-1 in percent.
-top1() { jq '.test.video.top1 * 100' "$OUT/$1-$2-$3/result.json"; }
+top1() { jq '.test.video.top1 * 100' "$OUT/$1-$2-$3$TAG/result.json"; }
 
 # probe_cell NAME KIND: "mean ± std (a, b, c)" of the test video top-1 in percent.
 probe_cell() {
@@ -109,7 +115,7 @@ probe_cell() {
 gain_cell() {
 	local s vals=()
 	for s in "${SEEDS[@]}"; do
-		[[ -f $OUT/$2-$3-$s/result.json ]] || { echo "–"; return; }
+		[[ -f $OUT/$2-$3-$s$TAG/result.json ]] || { echo "–"; return; }
 		vals+=("$(echo "$(top1 "$1" "$3" "$s") - $(top1 "$2" "$3" "$s")" | bc -l)")
 	done
 	printf '%s\n' "${vals[@]}" | awk '{v[NR]=$1; m+=$1} END {m/=NR; for (i in v) q+=(v[i]-m)^2;
@@ -140,7 +146,7 @@ pretext_cells() {
 	echo "$acc | $loss"
 }
 
-header="| method | backbone | views per video | steps | wall s | final pretext accuracy (chance) | final loss | linear 2/class top-1 %, mean ± std (seeds ${SEEDS[*]}) | linear gain over random init, paired by seed |"
+header="| method | backbone | views per video | steps | wall s | final pretext accuracy (chance) | final loss | linear 2/class top-1 % ($EVAL_CLIPS test clips), mean ± std (seeds ${SEEDS[*]}) | linear gain over random init, paired by seed |"
 rule="|---|---|---|---|---|---|---|---|---|"
 if [[ ${FINETUNE:-0} == 1 ]]; then
 	header+=" fine-tune 2/class top-1 % | fine-tune gain, paired |"

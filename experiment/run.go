@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -136,6 +137,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if !(c.PretrainLocalMotion >= 0 && c.PretrainLocalMotion <= 1) {
 		return c, cli.Usagef("experiment: --pretrain-local-motion must be a share in [0,1]")
+	}
+	if c.PretrainLocalMotion > 0 && !slices.ContainsFunc(c.Methods, func(m string) bool { return pretext.HasTerm(m, "camera") }) {
+		return c, cli.Usagef("experiment: --pretrain-local-motion is a camera setting, and no method in --methods has a camera term")
 	}
 	if c.Jobs < 0 {
 		return c, cli.Usagef("experiment: --jobs must be 0 (automatic) or more")

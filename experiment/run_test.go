@@ -253,6 +253,13 @@ func TestLocalMotionReachesOnlyCameraPretrainings(t *testing.T) {
 			t.Errorf("%s: local-motion share %g, want %g", tc.method, got, tc.want)
 		}
 	}
+	if _, err := c.withDefaults(); err == nil { // tinyConfig pretrains arrow only
+		t.Error("a local-motion share was accepted with no camera method")
+	}
+	c.Methods = []string{"arrow", "camera"}
+	if _, err := c.withDefaults(); err != nil {
+		t.Errorf("a local-motion share with a camera method: %v", err)
+	}
 	for _, bad := range []float64{-0.5, 2} {
 		c.PretrainLocalMotion = bad
 		if _, err := c.withDefaults(); err == nil {

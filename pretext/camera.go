@@ -265,7 +265,7 @@ func RandomWindow(side int, rng *rand.Rand) Window {
 // labeled actions of a moving object ask for.
 func LocalCameraClip(raw *loader.RawClip, side int, views []View, win Window) (*loader.RawClip, error) {
 	if win.X0 < 0 || win.Y0 < 0 || win.X1 > side || win.Y1 > side || win.X0 >= win.X1 || win.Y0 >= win.Y1 {
-		return nil, fmt.Errorf("pretext: window %+v outside a view of side %d", win, side)
+		return nil, fmt.Errorf("pretext: window %+v is empty or leaves a view of side %d", win, side)
 	}
 	if len(views) == 0 {
 		return nil, fmt.Errorf("pretext: local camera motion with an empty path")
@@ -281,7 +281,7 @@ func LocalCameraClip(raw *loader.RawClip, side int, views []View, win Window) (*
 	qx, qy := float64(win.X0+win.X1-1)/2-half, float64(win.Y0+win.Y1-1)/2-half
 	for t, v := range views {
 		stills[t] = still
-		moving[t] = pivotAbout(v, still, qx, qy, float64(side))
+		moving[t] = pivotAbout(v, qx, qy, float64(side))
 	}
 	out, err := WarpClip(raw, side, stills)
 	if err != nil {
@@ -300,19 +300,18 @@ func LocalCameraClip(raw *loader.RawClip, side int, views []View, win Window) (*
 	return out, nil
 }
 
-// pivotAbout moves the centre of v, a view of a zoom or a roll (or a pan),
-// so that its scaling and turning happen about the output point (qx, qy)
-// (relative to the output's centre) of the still view rather than about the
-// view's centre; a pan, which neither scales nor turns, is left where it is.
-// The source point that (qx, qy) shows is then the same in every frame.
-func pivotAbout(v, still View, qx, qy, side float64) View {
-	if v.Angle == 0 && v.Side == side {
-		return v
-	}
+// pivotAbout shifts v so that its scaling and turning happen about the
+// output point (qx, qy) (relative to the output's centre) rather than about
+// the view's centre: for the views of a zoom or a roll, which share one
+// centre, the source point that (qx, qy) shows is then the same in every
+// frame. A view that neither scales nor turns (a pan's) is unchanged. Near the frame's edge a turned window can reach
+// slightly past the frame (about a pixel at 112 pixels and 16 frames), where
+// WarpClip repeats the edge pixels.
+func pivotAbout(v View, qx, qy, side float64) View {
 	scale := v.Side / side
 	cos, sin := math.Cos(v.Angle)*scale, math.Sin(v.Angle)*scale
-	v.X = still.X + qx - (qx*cos - qy*sin)
-	v.Y = still.Y + qy - (qx*sin + qy*cos)
+	v.X += qx - (qx*cos - qy*sin)
+	v.Y += qy - (qx*sin + qy*cos)
 	return v
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/vidrep/vidrep/loader"
@@ -273,14 +274,15 @@ func TestLocalCameraClipMovesOnlyInsideTheWindow(t *testing.T) {
 				for x := range side {
 					px := ((f*side+y)*side + x) * 3
 					first := ((0*side+y)*side + x) * 3
+					now, then := [3]uint8(got.Pix[px:px+3]), [3]uint8(got.Pix[first:first+3])
 					inside := x >= win.X0 && x < win.X1 && y >= win.Y0 && y < win.Y1
-					if !inside && got.Pix[px] != got.Pix[first] {
+					if !inside && now != then {
 						t.Fatalf("motion %d: pixel (%d,%d) outside the window changes at frame %d on a still-framed view", motion, x, y, f)
 					}
-					if inside && got.Pix[px] != got.Pix[first] {
+					if inside && now != then {
 						changed++
 					}
-					if inside && motion < PanDirections && got.Pix[px] != moving.Pix[px] {
+					if inside && motion < PanDirections && now != [3]uint8(moving.Pix[px:px+3]) {
 						t.Fatalf("pan %d: pixel (%d,%d) of frame %d is not the panning view's", motion, x, y, f)
 					}
 				}
@@ -355,18 +357,33 @@ func TestRandomWindowSizesAndPlaces(t *testing.T) {
 	}
 }
 
+// TestCameraLocalMotionOption checks that the option changes the clips (same
+// reader, same seed: other pixels, the same target) and refuses what it
+// should.
 func TestCameraLocalMotionOption(t *testing.T) {
 	o := testOptions()
+	plain := newMethod(t, "camera", o)
 	o.LocalMotion = 1
-	m := newMethod(t, "camera", o)
+	local := newMethod(t, "camera", o)
+	differ := 0
 	for seed := range uint64(24) {
-		ex, err := m.Sampler().Sample(newFakeReader(seed, 200, 32), -1, rand.New(rand.NewPCG(seed, 9)))
+		a, err := plain.Sampler().Sample(newFakeReader(seed, 200, 32), -1, rand.New(rand.NewPCG(seed, 9)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k := int(ex.Targets[0]); k < 0 || k >= CameraMotions || len(ex.Views) != 1 {
-			t.Fatalf("seed %d: target %d, %d views", seed, k, len(ex.Views))
+		b, err := local.Sampler().Sample(newFakeReader(seed, 200, 32), -1, rand.New(rand.NewPCG(seed, 9)))
+		if err != nil {
+			t.Fatal(err)
 		}
+		if a.Targets[0] != b.Targets[0] || len(b.Views) != 1 {
+			t.Fatalf("seed %d: target %v with local motion, %v without; %d views", seed, b.Targets[0], a.Targets[0], len(b.Views))
+		}
+		if !slices.Equal(a.Views[0].Data, b.Views[0].Data) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("no clip changed with every clip's motion local")
 	}
 	if _, err := New("rotation", o); err == nil {
 		t.Error("a local-motion share was accepted by a method without a camera term")

@@ -179,7 +179,7 @@ func New(spec string, opts Options) (Method, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.LocalMotion > 0 && !HasTerm(spec, "camera") {
+	if opts.LocalMotion > 0 && !slices.ContainsFunc(terms, func(t term) bool { return t.name == "camera" }) {
 		return nil, fmt.Errorf("pretext: a local-motion share is a camera setting; %q has no camera term", spec)
 	}
 	if len(terms) == 1 && terms[0].weight == 1 {

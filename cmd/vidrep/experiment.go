@@ -31,19 +31,19 @@ type ExperimentCmd struct {
 	ProbeHead         bool    `name:"probe-head" help:"Fine-tune every initialisation from a linear probe's head (LP-FT) instead of a random one."`
 	ProbeWD           float64 `name:"probe-weight-decay" help:"L2 penalty of every linear probe (standardised features; 0: the default, 1e-3); the demo uses 1, chosen on a validation draw (docs/results.md)." default:"1e-3"`
 
-	PretrainEpochs   int     `name:"pretrain-epochs" default:"10" help:"Epochs of each pretraining."`
-	PretrainBatch    int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`
-	PretrainLR       float64 `name:"pretrain-lr" default:"1e-3" help:"Peak learning rate of pretraining."`
-	PretrainWarmup   int     `name:"pretrain-warmup" default:"0" help:"Steps of linear learning-rate warm-up at the start of each pretraining."`
-	PretrainLocal    float64 `name:"pretrain-local-motion" default:"0" help:"Share of camera pretraining clips whose motion shows only through a random window of the view (pretrain --local-motion)."`
-	PretrainSeeds    int     `name:"pretrain-seeds" default:"1" help:"Pretrainings of each method and of the supervised source, seeded 1, 2, ...: the cells of seed s use pretraining s mod N, so that the error bars hold the pretraining's own spread; must divide --seeds."`
-	FinetuneEpochs   int     `name:"finetune-epochs" default:"10" help:"Epochs of each fine-tuning (and of the linear probe's head)."`
-	FinetuneBatch    int     `name:"finetune-batch" default:"16" help:"Clips per fine-tuning batch."`
-	FinetuneLR       float64 `name:"finetune-lr" default:"1e-3" help:"Peak learning rate of fine-tuning."`
-	SupervisedEpochs int     `name:"supervised-epochs" default:"10" help:"Epochs of the supervised source training."`
-	EvalClips        int     `name:"eval-clips" default:"10" help:"Test clips per video."`
-	EvalCrops        int     `name:"eval-crops" default:"3" enum:"1,3" help:"Test crops per clip."`
-	Dtype            string  `help:"Training compute dtype of every pretraining and fine-tuning: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
+	PretrainEpochs      int     `name:"pretrain-epochs" default:"10" help:"Epochs of each pretraining."`
+	PretrainBatch       int     `name:"pretrain-batch" default:"16" help:"Videos per pretraining batch."`
+	PretrainLR          float64 `name:"pretrain-lr" default:"1e-3" help:"Peak learning rate of pretraining."`
+	PretrainWarmup      int     `name:"pretrain-warmup" default:"0" help:"Steps of linear learning-rate warm-up at the start of each pretraining."`
+	PretrainLocalMotion float64 `name:"pretrain-local-motion" default:"0" help:"Share of camera pretraining clips whose motion shows only through a random window of the view (pretrain --local-motion)."`
+	PretrainSeeds       int     `name:"pretrain-seeds" default:"1" help:"Pretrainings of each method and of the supervised source, seeded 1, 2, ...: the cells of seed s use pretraining s mod N, so that the error bars hold the pretraining's own spread; must divide --seeds."`
+	FinetuneEpochs      int     `name:"finetune-epochs" default:"10" help:"Epochs of each fine-tuning (and of the linear probe's head)."`
+	FinetuneBatch       int     `name:"finetune-batch" default:"16" help:"Clips per fine-tuning batch."`
+	FinetuneLR          float64 `name:"finetune-lr" default:"1e-3" help:"Peak learning rate of fine-tuning."`
+	SupervisedEpochs    int     `name:"supervised-epochs" default:"10" help:"Epochs of the supervised source training."`
+	EvalClips           int     `name:"eval-clips" default:"10" help:"Test clips per video."`
+	EvalCrops           int     `name:"eval-crops" default:"3" enum:"1,3" help:"Test crops per clip."`
+	Dtype               string  `help:"Training compute dtype of every pretraining and fine-tuning: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
 	JobsFlag
 	RuntimeFlags
 }
@@ -63,7 +63,7 @@ func (c *ExperimentCmd) Run() error {
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size, NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWD,
 		PretrainWithTrain: c.PretrainWithTrain,
 		PretrainEpochs:    c.PretrainEpochs, PretrainBatch: c.PretrainBatch, PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: c.PretrainSeeds,
-		PretrainLocalMotion: c.PretrainLocal,
+		PretrainLocalMotion: c.PretrainLocalMotion,
 		FinetuneEpochs:      c.FinetuneEpochs, FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR,
 		EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, DType: c.Dtype, Version: version,
 		Runtime: c.runtime(0), Jobs: c.Jobs,
