@@ -3,6 +3,7 @@ package loader
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/vidrep/vidrep/dataset"
 	"github.com/vidrep/vidrep/prepare"
@@ -23,14 +24,24 @@ func (c CacheCoverage) String() string {
 // CacheLocator returns a Config.Locate that reads each sample from root's
 // prepare cache when it has a finished entry (with its exact frame count) and
 // otherwise opens the original file, with the number of samples it serves
-// from the cache.
+// from the cache. An entry whose source changed since prepare cached it is
+// not used: that sample is read from its source file; an entry whose source
+// is gone is not used either, so reading that sample fails (and the loader
+// reports it) as for any listed file that is missing.
 func CacheLocator(root string, samples []dataset.Sample) (func(string, dataset.Sample) (string, int), int, error) {
-	index, err := prepare.LoadIndex(root)
+	locate, n, _, err := cacheLocator(root, samples)
+	return locate, n, err
+}
+
+// cacheLocator is CacheLocator that also returns the checked index, whose
+// Changed list New reports.
+func cacheLocator(root string, samples []dataset.Sample) (func(string, dataset.Sample) (string, int), int, prepare.Index, error) {
+	index, err := prepare.ReadIndex(root)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, prepare.Index{}, err
 	}
-	cached := make(map[string]prepare.Entry, len(index))
-	for src, e := range index {
+	cached := make(map[string]prepare.Entry, len(index.Entries))
+	for src, e := range index.Entries {
 		cached[filepath.Clean(src)] = e
 	}
 	n := 0
@@ -45,7 +56,33 @@ func CacheLocator(root string, samples []dataset.Sample) (func(string, dataset.S
 		}
 		return SourcePath(root, s.Path), 0
 	}
-	return locate, n, nil
+	return locate, n, index, nil
+}
+
+// staleNoticed holds the cleaned roots whose out-of-date cache entries were
+// reported in this process, so that a run that makes several loaders over
+// one dataset (train and test, features of each split) says it once.
+var staleNoticed sync.Map
+
+// noticeStale reports, once per root and process, in one line, how many
+// videos changed since prepare cached them and are read from their source
+// files. Entries of deleted sources are not counted: no listing names them
+// any more (or, if one does, reading it fails and is reported per video),
+// and prepare does not remove them, so its advice would not clear them.
+func noticeStale(logf func(string, ...any), root string, index prepare.Index) {
+	n := len(index.Changed)
+	if n == 0 {
+		return
+	}
+	if _, seen := staleNoticed.LoadOrStore(filepath.Clean(root), true); seen {
+		return
+	}
+	what, read := fmt.Sprintf("%d cached videos changed", n), "them from their source files"
+	if n == 1 {
+		what, read = "1 cached video changed", "it from its source file"
+	}
+	logf("loader: %s since vidrep prepare (e.g. %s): reading %s, not the stale cache; vidrep prepare --data %s refreshes the cache",
+		what, index.Changed[0], read, root)
 }
 
 // QuarantinedFiles reads root's prepare quarantine report into a map from

@@ -44,8 +44,10 @@ type Config struct {
 	ShortVideo ShortPolicy
 	// Locate maps a sample to the file to decode and its exact frame count (0
 	// when unknown), e.g. the prepare cache's entry. nil reads Root's prepare
-	// cache when it has an entry (see CacheLocator) and otherwise opens
-	// Root/Path (an absolute Path as is) with the probe's frame count.
+	// cache when it has an entry whose source is unchanged (see CacheLocator;
+	// New logs once per run how many videos changed since prepare) and
+	// otherwise opens Root/Path (an absolute Path as is) with the probe's
+	// frame count.
 	Locate func(root string, s dataset.Sample) (path string, frames int)
 	// NoCache ignores the prepare cache and quarantine report under Root. By
 	// default files that prepare quarantined are left out (reported as
@@ -163,11 +165,12 @@ func New(cfg Config) (*Loader, error) {
 		}
 	}
 	if cfg.Locate == nil {
-		locate, cached, err := CacheLocator(cfg.Root, cfg.Samples)
+		locate, cached, index, err := cacheLocator(cfg.Root, cfg.Samples)
 		if err != nil {
 			return nil, fmt.Errorf("loader: %w", err)
 		}
 		l.cfg.Locate, l.cov.Cached = locate, cached
+		noticeStale(cfg.Logf, cfg.Root, index)
 	}
 	return l, nil
 }

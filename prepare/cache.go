@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -72,7 +73,9 @@ func sourcePath(root, src string) string {
 }
 
 // Lookup returns the finished cache entry of src (a path relative to root,
-// or absolute) when there is one whose video is complete.
+// or absolute) when there is one whose video is complete. It does not compare
+// the entry with the source on disk; readers of a dataset use ReadIndex or
+// LoadIndex, which leave out entries whose source changed.
 func Lookup(root, src string) (Entry, bool) {
 	base, err := entryBase(root, src)
 	if err != nil {
@@ -103,10 +106,22 @@ func readEntry(base string) (Entry, error) {
 	return e, nil
 }
 
-// LoadIndex returns every finished cache entry of root keyed by its source
-// path (as listed). A root without a cache gives an empty index.
-func LoadIndex(root string) (map[string]Entry, error) {
-	idx := map[string]Entry{}
+// Index is the prepare cache of a root checked against the sources on disk.
+// An entry counts only while its source is the file that was cached: prepare
+// records the source's size and modification time, and an entry whose
+// source now differs (replaced, edited, touched) or is gone would serve
+// frames of a video that is no longer in the dataset.
+type Index struct {
+	Entries map[string]Entry // finished entries whose source is unchanged, keyed by source path as listed
+	Changed []string         // sources whose size or modification time differ from the recorded ones, sorted
+	Missing []string         // sources no longer on disk (or that cannot be stat'ed), sorted
+}
+
+// ReadIndex returns root's finished cache entries split by whether their
+// source is unchanged, at the cost of one stat per source. A root without a
+// cache gives an empty index.
+func ReadIndex(root string) (Index, error) {
+	ix := Index{Entries: map[string]Entry{}}
 	dir := CacheDir(root)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -118,15 +133,44 @@ func LoadIndex(root string) (map[string]Entry, error) {
 		if d.IsDir() || !strings.HasSuffix(p, ".json") || strings.Contains(d.Name(), tmpMark) {
 			return nil
 		}
-		if e, err := readEntry(strings.TrimSuffix(p, ".json")); err == nil {
-			idx[e.Source] = e
+		e, err := readEntry(strings.TrimSuffix(p, ".json"))
+		if err != nil {
+			return nil
+		}
+		switch st, err := os.Stat(sourcePath(root, e.Source)); {
+		case err != nil:
+			ix.Missing = append(ix.Missing, e.Source)
+		case !e.matches(st):
+			ix.Changed = append(ix.Changed, e.Source)
+		default:
+			ix.Entries[e.Source] = e
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the cache index of %s: %w", root, err)
+		return Index{}, fmt.Errorf("read the cache index of %s: %w", root, err)
 	}
-	return idx, nil
+	sort.Strings(ix.Changed)
+	sort.Strings(ix.Missing)
+	return ix, nil
+}
+
+// LoadIndex returns root's finished cache entries whose source is unchanged
+// since it was cached, keyed by source path (as listed); entries whose source
+// changed or is gone are left out (ReadIndex lists them). A root without a
+// cache gives an empty index.
+func LoadIndex(root string) (map[string]Entry, error) {
+	ix, err := ReadIndex(root)
+	if err != nil {
+		return nil, err
+	}
+	return ix.Entries, nil
+}
+
+// matches reports whether st, the source as it is now, is the file e was
+// made from (same size and modification time as recorded).
+func (e Entry) matches(st os.FileInfo) bool {
+	return e.SourceSize == st.Size() && e.SourceMTime == st.ModTime().UnixNano()
 }
 
 // writeAtomic writes data to path through a temporary file in the same

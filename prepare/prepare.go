@@ -318,7 +318,7 @@ func (j *job) checkSource(src string) (os.FileInfo, string) {
 // upToDate returns the finished entry of src when its source is unchanged.
 func (j *job) upToDate(src string, st os.FileInfo) (Entry, bool) {
 	e, ok := Lookup(j.opt.Root, src)
-	return e, ok && e.SourceSize == st.Size() && e.SourceMTime == st.ModTime().UnixNano()
+	return e, ok && e.matches(st)
 }
 
 // encode re-encodes src into its cache entry: video to a temporary name,

@@ -20,7 +20,6 @@ import (
 	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/loader"
 	"github.com/vidrep/vidrep/models"
-	"github.com/vidrep/vidrep/prepare"
 	"github.com/vidrep/vidrep/pretext"
 	"github.com/vidrep/vidrep/train"
 	"github.com/vidrep/vidrep/video"
@@ -62,7 +61,8 @@ type Config struct {
 	// Opener decodes videos; nil uses video.NewOpener().
 	Opener video.Opener
 	// Locate maps a sample to the file to decode and its frame count; nil
-	// uses the prepare cache's entry when there is one, else the source file.
+	// uses the loader's default (loader.CacheLocator): the prepare cache's
+	// entry when there is one whose source is unchanged, else the source file.
 	Locate func(root string, s dataset.Sample) (string, int)
 	// Progress receives the progress bar (nil: stderr); Quiet turns it off.
 	Progress io.Writer
@@ -208,14 +208,6 @@ func newData(c Config, root string, samples []dataset.Sample, m pretext.Method) 
 	if opener == nil {
 		opener = video.NewOpener()
 	}
-	locate := c.Locate
-	if locate == nil {
-		idx, err := prepare.LoadIndex(root)
-		if err != nil {
-			return nil, err
-		}
-		locate = cacheLocate(idx)
-	}
 	sampler := pretext.Unlabeled(m.Sampler())
 	if c.Sampler != nil {
 		sampler = c.Sampler(sampler)
@@ -223,26 +215,12 @@ func newData(c Config, root string, samples []dataset.Sample, m pretext.Method) 
 	l, err := loader.New(loader.Config{
 		Root: root, Samples: samples, Opener: opener, Sampler: sampler,
 		BatchSize: c.Batch, Workers: c.Workers, Seed: c.Seed, Shuffle: true, DropLast: true,
-		DecodeShortSide: c.Size * 8 / 7, Locate: locate,
+		DecodeShortSide: c.Size * 8 / 7, Locate: c.Locate,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return loaderData{l}, nil
-}
-
-// cacheLocate decodes a sample's prepare-cache entry when it has one (exact
-// frame count, fast seeks), else its source file.
-func cacheLocate(idx map[string]prepare.Entry) func(root string, s dataset.Sample) (string, int) {
-	return func(root string, s dataset.Sample) (string, int) {
-		if e, ok := idx[s.Path]; ok {
-			return e.Path, e.Frames
-		}
-		if filepath.IsAbs(s.Path) {
-			return s.Path, 0
-		}
-		return filepath.Join(root, filepath.FromSlash(s.Path)), 0
-	}
 }
 
 // loaderData adapts a *loader.Loader to train.Data.
