@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -295,7 +297,72 @@ func newNetwork(spec ModelSpec, kind InitKind, init string, rt Runtime) (*networ
 	if err != nil {
 		return nil, err
 	}
-	return &network{backend: backend, owned: owned, store: store, spec: spec, bb: bb}, nil
+	n := &network{backend: backend, owned: owned, store: store, spec: spec, bb: bb}
+	if kind != InitScratch {
+		if err := n.checkWeightsFit(init); err != nil {
+			n.close()
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// checkWeightsFit checks that the backbone weights loaded from init are
+// exactly the variables n's backbone has: without it, weights made for
+// another architecture would be left unused and the missing variables
+// initialised at random, a scratch run reported as a pretrained one. It
+// builds the backbone once in a scratch store to list its variables.
+func (n *network) checkWeightsFit(init string) error {
+	want := model.NewStore()
+	defer want.Finalize()
+	ref := &network{backend: n.backend, store: want, spec: n.spec, bb: n.bb}
+	if err := ref.ensureBackbone(0); err != nil {
+		return err
+	}
+	var fresh, pretrainOnly []string
+	if ts, ok := n.bb.(models.TransferScopes); ok {
+		fresh, pretrainOnly = ts.FreshOnTransfer(), ts.PretrainOnly()
+	}
+	var missing, extra []string
+	for v := range want.IterVariables() {
+		if isBackboneVariable(v.Path()) && !underAny(v.Path(), fresh) && n.store.GetVariable(v.Path()) == nil {
+			missing = append(missing, v.Path())
+		}
+	}
+	for v := range n.store.IterVariables() {
+		if isBackboneVariable(v.Path()) && !underAny(v.Path(), pretrainOnly) && want.GetVariable(v.Path()) == nil {
+			extra = append(extra, v.Path())
+		}
+	}
+	if len(missing) == 0 && len(extra) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	detail := ""
+	if len(missing) > 0 {
+		detail = fmt.Sprintf("%d of its variables are not in the file (first %s)", len(missing), missing[0])
+	}
+	if len(extra) > 0 {
+		if detail != "" {
+			detail += " and "
+		}
+		detail += fmt.Sprintf("the file holds %d variables it does not have (first %s)", len(extra), extra[0])
+	}
+	return cli.Usagef("--init %s does not fit backbone %s: %s; the weights were made for another architecture or width, so pass the --arch and --width they were trained with (or leave them out to use the run's)",
+		init, n.spec.Arch, detail)
+}
+
+// isBackboneVariable reports whether a store path is a backbone weight (not
+// a head, nor the store's RNG state).
+func isBackboneVariable(path string) bool {
+	return strings.HasPrefix(path, "/"+BackboneScope+"/")
+}
+
+// underAny reports whether a store path lies under one of the backbone's
+// sub-scopes.
+func underAny(path string, scopes []string) bool {
+	return slices.ContainsFunc(scopes, func(s string) bool { return strings.HasPrefix(path, "/"+BackboneScope+"/"+s+"/") })
 }
 
 // prepareOut refuses to overwrite a finished or interrupted run unless resuming.

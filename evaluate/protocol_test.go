@@ -286,6 +286,16 @@ func testInitFile(t *testing.T, data, run string) {
 	if r.Test != nil || r.Train.Steps != 3 {
 		t.Errorf("SkipEval run: test %v, steps %d (want nil, 3)", r.Test, r.Train.Steps)
 	}
+	// Weights made for another architecture are refused, not dropped in
+	// favour of a random backbone reported as pretrained.
+	for _, arch := range []string{"vit-micro", "c3d-small"} {
+		cfg := tinyFinetune(data, filepath.Join(t.TempDir(), "other"))
+		cfg.Init, cfg.Arch, cfg.Widths, cfg.Frames, cfg.Epochs, cfg.SkipEval = file, arch, nil, 8, 1, true
+		var u *cli.UsageError
+		if _, err := Finetune(context.Background(), cfg); !errors.As(err, &u) || !strings.Contains(err.Error(), "does not fit") {
+			t.Errorf("r3d-small weights fine-tuned as %s: error %v, want a usage error saying they do not fit", arch, err)
+		}
+	}
 	// A label budget keeps the same videos whatever the initialisation.
 	subsets := map[string]string{}
 	for _, init := range []string{"scratch", file} {

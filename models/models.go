@@ -37,6 +37,17 @@ type Backbone interface {
 	Features(scope *model.Scope, clips *graph.Node, training bool) *graph.Node
 }
 
+// TransferScopes is implemented by backbones whose pretraining and transfer
+// end in different layers. FreshOnTransfer names the scopes (under the
+// backbone's) that transfer builds anew rather than loads, such as a ViT's
+// fc_norm after mean pooling; PretrainOnly names those a pretraining saves
+// that transfer does not use, such as the ViT's token norm that VideoMAE
+// trains. Loading weights checks every other variable.
+type TransferScopes interface {
+	FreshOnTransfer() []string
+	PretrainOnly() []string
+}
+
 // Options configure a backbone built by New.
 type Options struct {
 	// Width multiplies every channel width (0 means 1). 0.125 turns

@@ -87,6 +87,14 @@ func (v *ViT) Features(scope *model.Scope, clips *Node, training bool) *Node {
 	return LayerNorm(scope.In("fc_norm"), ReduceMean(tokens, 1), 1e-6)
 }
 
+// FreshOnTransfer implements TransferScopes: the norm after mean pooling,
+// which token-level pretraining (VideoMAE) never builds.
+func (v *ViT) FreshOnTransfer() []string { return []string{"fc_norm"} }
+
+// PretrainOnly implements TransferScopes: the encoder's token norm, which
+// Tokens applies and Features does not.
+func (v *ViT) PretrainOnly() []string { return []string{"norm"} }
+
 // Tokens returns every token after the encoder and its final "norm":
 // [B,N,Dim], N = T'*H'*W' in (t,h,w) row-major order.
 func (v *ViT) Tokens(scope *model.Scope, clips *Node, training bool) *Node {
