@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vidrep/vidrep/dataset"
 	"github.com/vidrep/vidrep/evaluate"
 	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/internal/engine"
@@ -126,6 +127,9 @@ func (c Config) withDefaults() (Config, error) {
 			return c, cli.Usagef("experiment: unknown protocol %q; use finetune, linear or retrieval", p)
 		}
 	}
+	if err := c.checkLists(); err != nil {
+		return c, err
+	}
 	if c.Seeds < 1 {
 		return c, cli.Usagef("experiment: --seeds must be at least 1")
 	}
@@ -154,6 +158,44 @@ func (c Config) withDefaults() (Config, error) {
 		c.Log = &lockedWriter{w: c.Log} // concurrent runs log through it
 	}
 	return c, nil
+}
+
+// checkLists refuses, before any work starts, a method or label budget that
+// could only fail later, and a value listed twice (whose cells would be
+// counted twice as if they were other seeds).
+func (c Config) checkLists() error {
+	for _, m := range c.Methods {
+		if err := pretext.CheckSpec(m); err != nil {
+			return cli.Usagef("experiment: --methods: %v", err)
+		}
+	}
+	for _, l := range c.Labels {
+		if _, err := dataset.ParseBudget(l); err != nil {
+			return cli.Usagef("experiment: --labels: %v", err)
+		}
+	}
+	protocols := make([]string, len(c.Protocols))
+	for i, p := range c.Protocols {
+		protocols[i] = string(p)
+	}
+	for flag, list := range map[string][]string{"--methods": c.Methods, "--labels": c.Labels, "--protocols": protocols} {
+		if dup, ok := repeated(list); ok {
+			return cli.Usagef("experiment: %s lists %q twice; give each once", flag, dup)
+		}
+	}
+	return nil
+}
+
+// repeated returns the first value that occurs twice in list.
+func repeated(list []string) (string, bool) {
+	seen := map[string]bool{}
+	for _, v := range list {
+		if seen[v] {
+			return v, true
+		}
+		seen[v] = true
+	}
+	return "", false
 }
 
 // lockedWriter serialises the writes of concurrent runs to one writer.

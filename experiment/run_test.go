@@ -267,3 +267,30 @@ func TestLocalMotionReachesOnlyCameraPretrainings(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigRefusesBadListsBeforeAnyWork(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string // in the error; "" for a valid config
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"a method twice", func(c *Config) { c.Methods = []string{"camera", "arrow", "camera"} }, `--methods lists "camera" twice`},
+		{"a budget twice", func(c *Config) { c.Labels = []string{"2/class", "2/class"} }, `--labels lists "2/class" twice`},
+		{"a protocol twice", func(c *Config) { c.Protocols = []Protocol{Linear, Linear} }, `--protocols lists "linear" twice`},
+		{"an unknown method", func(c *Config) { c.Methods = []string{"nosuch"} }, "--methods"},
+		{"a budget not understood", func(c *Config) { c.Labels = []string{"abc"} }, `label budget "abc" not understood`},
+	}
+	for _, tc := range cases {
+		c := tinyConfig("data", t.TempDir())
+		tc.edit(&c)
+		_, err := c.withDefaults()
+		var u *cli.UsageError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want a usage error containing %s", tc.name, err, tc.want)
+		}
+	}
+}

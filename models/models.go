@@ -117,6 +117,9 @@ func New(name string, opts Options) (Backbone, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown architecture %q: choose one of %s", name, strings.Join(Names(), ", "))
 	}
+	if opts.Width < 0 || math.IsNaN(opts.Width) {
+		return nil, fmt.Errorf("%s: width multiplier must be positive (0: the architecture's default), got %g", name, opts.Width)
+	}
 	if len(opts.Widths) == 0 && len(r.defaults.Widths) > 0 {
 		// A small variant's own widths are its base: --width 0.5 on
 		// r3d-small halves 8/16/32/64, not r3d_18's 64..512.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -285,6 +286,17 @@ func TestWidthScalesSmallVariants(t *testing.T) {
 		}
 		if got := bb.FeatureDim(); got != c.wantF {
 			t.Errorf("%s %+v: FeatureDim %d, want %d", c.arch, c.opts, got, c.wantF)
+		}
+	}
+}
+
+// TestNegativeWidthIsRefused: a small variant scales its own widths, so a
+// negative multiplier must be caught before scaling clamps every stage to one
+// channel, as the full networks already refuse it.
+func TestNegativeWidthIsRefused(t *testing.T) {
+	for _, arch := range []string{"r3d-small", "r3d_18", "vit-micro", "c3d-small"} {
+		if _, err := New(arch, Options{Width: -1}); err == nil || !strings.Contains(err.Error(), "must be positive") {
+			t.Errorf("%s with width -1: error %v, want a refusal", arch, err)
 		}
 	}
 }
