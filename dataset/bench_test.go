@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// BenchmarkLoadCheckUCF101 loads and checks a UCF101-sized listing: 101
-// classes x 25 groups x 5 clips (12,625 empty files), 3 splits.
-func BenchmarkLoadCheckUCF101(b *testing.B) {
+// ucfSizedListing writes a UCF101-sized listing: 101 classes x 25 groups x
+// 5 clips (12,625 empty files), 3 splits.
+func ucfSizedListing(b *testing.B) string {
 	root := b.TempDir()
 	files := map[string]string{}
 	var ind strings.Builder
@@ -36,6 +36,13 @@ func BenchmarkLoadCheckUCF101(b *testing.B) {
 		files[fmt.Sprintf("testlist%02d.txt", k)] = lists[2*k-1].String()
 	}
 	writeTree(b, root, files)
+	return root
+}
+
+// BenchmarkLoadCheckUCF101 loads and fully checks (every file stat'ed) a
+// UCF101-sized listing.
+func BenchmarkLoadCheckUCF101(b *testing.B) {
+	root := ucfSizedListing(b)
 	b.ResetTimer()
 	for b.Loop() {
 		d, err := Load(root, FormatAuto)
@@ -43,6 +50,21 @@ func BenchmarkLoadCheckUCF101(b *testing.B) {
 			b.Fatal(err)
 		}
 		if r := d.Check(); len(r.Problems) != 0 {
+			b.Fatal(r)
+		}
+	}
+}
+
+// BenchmarkCheckSplitUCF101 measures the check that finetune, eval, knn,
+// retrieve and features run on every load: one split of a UCF101-sized
+// listing, no file stat'ed.
+func BenchmarkCheckSplitUCF101(b *testing.B) {
+	d, err := Load(ucfSizedListing(b), FormatAuto)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if r := d.CheckSplit(1); len(r.Problems) != 0 {
 			b.Fatal(r)
 		}
 	}

@@ -3,9 +3,11 @@
 // unlabeled trees or lists) into samples, and checks them.
 //
 // Load(root, format) parses a layout ("auto" asks DetectFormat); Check
-// reports what is wrong with it; PretrainSamples gives the videos for
-// self-supervised pretraining; Subset keeps a label budget. Where each
-// layout expects its files:
+// reports what is wrong with it; CheckSplit does the same for one split
+// without reading a file, as every command does before it trains or scores
+// on a split; PretrainSamples gives the videos for self-supervised
+// pretraining; Subset keeps a label budget. Where each layout expects its
+// files:
 //
 //   - ucf101: classInd.txt, trainlist0{1,2,3}.txt ("Class/v_Class_gXX_cYY.avi N"
 //     or without N) and testlist0{1,2,3}.txt at the root or in
@@ -57,7 +59,7 @@ type Dataset struct {
 	Splits    []Split  `json:"splits"`    // Splits[0] is split 1
 	Unlabeled []Sample `json:"unlabeled"` // videos for self-supervised pretraining
 
-	problems []Problem // noticed while parsing, reported by Check
+	problems []Problem // noticed while parsing, reported by Check and CheckSplit
 }
 
 // Paths lists every video of the dataset once, in a stable order: each

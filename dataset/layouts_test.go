@@ -316,7 +316,7 @@ func TestLoadFolder(t *testing.T) {
 		if got != want {
 			t.Fatalf("got  %s\nwant %s", got, want)
 		}
-		if r := d.Check(); fmt.Sprint(kinds(r)) != "[empty-class empty-class]" || !strings.Contains(r.String(), "(first: swim)") {
+		if r := d.Check(); fmt.Sprint(kinds(r)) != "[empty-class]" || !strings.Contains(r.String(), "have no videos (first: swim)") {
 			t.Fatalf("report:\n%s", r)
 		}
 	})

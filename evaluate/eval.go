@@ -39,6 +39,9 @@ type EvalResult struct {
 	WallS     float64           `json:"wall_s"`
 	ClipsPerS float64           `json:"clips_per_s"`
 	Files     map[string]string `json:"files,omitempty"` // what was written, by kind
+	// Warnings are the data checks' findings that did not stop the run: a
+	// class without videos, test videos the run trained on (see loadChecked).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // VideoPrediction is the video-level prediction for one test video.
@@ -76,7 +79,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalResult, error) {
 		return nil, err
 	}
 	defer net.close()
-	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
+	d, split, warns, err := loadChecked(cfg.DataRoot, cfg.Format, cfg.Split, cfg.Runtime, dataCheck{strict: true, run: cfg.Ckpt})
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +90,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Warnings = warns
 	return res, WriteEval(cfg.Out, res)
 }
 

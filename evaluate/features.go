@@ -113,7 +113,11 @@ func ExtractFeatures(ctx context.Context, cfg FeatureConfig) (*Features, error) 
 		return nil, err
 	}
 	defer net.close()
-	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
+	dc := dataCheck{} // features scores nothing: a leak is a warning
+	if cfg.Subset == "test" || cfg.Subset == "all" {
+		dc.run = cfg.Ckpt
+	}
+	d, split, _, err := loadChecked(cfg.DataRoot, cfg.Format, cfg.Split, cfg.Runtime, dc)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +153,7 @@ func extractSplit(ctx context.Context, cfg FeatureConfig) (trainF, testF *Featur
 		return nil, nil, err
 	}
 	defer net.close()
-	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
+	d, split, _, err := loadChecked(cfg.DataRoot, cfg.Format, cfg.Split, cfg.Runtime, dataCheck{strict: true, run: cfg.Ckpt})
 	if err != nil {
 		return nil, nil, err
 	}

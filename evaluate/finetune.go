@@ -223,7 +223,7 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, split, err := loadSplit(cfg.DataRoot, cfg.Format, cfg.Split)
+	d, split, warns, err := loadChecked(cfg.DataRoot, cfg.Format, cfg.Split, cfg.Runtime, dataCheck{strict: true, run: cfg.Init})
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +263,7 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 		if res.Test, err = net.evaluate(ctx, cfg.Runtime, d.Root, split.Test, cfg.EvalClips, cfg.EvalCrops); err != nil {
 			return nil, err
 		}
+		res.Test.Warnings = warns
 		if err := WriteEval(filepath.Join(cfg.Out, "eval"), res.Test); err != nil {
 			return nil, err
 		}

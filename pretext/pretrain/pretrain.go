@@ -145,6 +145,9 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("%s: no videos to pretrain on (no unlabeled videos and no train side of split %d)", c.Data, c.Split)
 	}
+	for _, w := range splitLeaks(ds, c.Split, c.WithTrain) {
+		fmt.Fprintf(os.Stderr, "vidrep: warning: %s\n", w)
+	}
 	if len(samples) < c.Batch {
 		return nil, cli.Usagef("pretrain: %s has %d pretraining videos, fewer than --batch %d; lower --batch", c.Data, len(samples), c.Batch)
 	}
@@ -172,6 +175,23 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 		return nil, fmt.Errorf("pretrain: save the backbone: %w", err)
 	}
 	return sum, nil
+}
+
+// splitLeaks returns, one line each, the leaks between the train and test
+// sides of split n (the errors of dataset.CheckSplit) when pretraining reads
+// that train side: when the dataset has no unlabeled videos, or withTrain.
+// They are warnings here, as labels are hidden and the backbone may be
+// meant for another dataset; finetune and eval refuse the split until its
+// lists are fixed.
+func splitLeaks(ds *dataset.Dataset, n int, withTrain bool) []string {
+	if len(ds.Unlabeled) > 0 && !withTrain {
+		return nil
+	}
+	var out []string
+	for _, p := range ds.CheckSplit(n).Errors() {
+		out = append(out, fmt.Sprintf("pretrain: dataset %s: %s (pretraining reads that train side; finetune and eval refuse the split until it is fixed)", ds.Root, p.Message))
+	}
+	return out
 }
 
 // newMethod builds the pretext method for the backbone: a ViT's tubelet, and

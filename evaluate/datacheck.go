@@ -1,0 +1,171 @@
+package evaluate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/train"
+)
+
+// dataCheck says how loadChecked judges what it finds.
+type dataCheck struct {
+	// strict is set when the caller trains on the split or scores its test
+	// side (finetune, eval, knn, retrieve): a video or a UCF101 group on
+	// both sides of the split is then an error. Otherwise (features, which
+	// scores nothing) it is a warning.
+	strict bool
+	// run is a run directory whose labeled training videos must not be
+	// among the split's test videos: the checkpoint scored, or the init a
+	// fine-tuning starts from. "", "scratch" or a weights file: none.
+	run string
+}
+
+// loadChecked loads split n of the dataset at root and checks it before
+// any video is read: dataset.CheckSplit's findings (a leak between train
+// and test fails when dc.strict; the rest are warnings), and test videos
+// that dc.run, or a run it was fine-tuned from, trained on (a warning). Each
+// warning is one line through warn, and comes back for the caller's results.
+// Missing files are not looked for here: the loader skips and reports them
+// as it meets them.
+func loadChecked(root, format string, n int, rt Runtime, dc dataCheck) (*dataset.Dataset, dataset.Split, []string, error) {
+	d, split, err := loadSplit(root, format, n)
+	if err != nil {
+		return nil, dataset.Split{}, nil, err
+	}
+	rep := d.CheckSplit(n)
+	if dc.strict {
+		if err := rep.Err(); err != nil {
+			return nil, dataset.Split{}, nil, fmt.Errorf("dataset %s: %w", d.Root, err)
+		}
+	}
+	var warns []string
+	for _, p := range rep.Problems {
+		warns = append(warns, fmt.Sprintf("dataset %s: %s", d.Root, p.Message))
+	}
+	if w := trainedOnTest(dc.run, d, n, split.Test); w != "" {
+		warns = append(warns, w)
+	}
+	for _, w := range warns {
+		warn(rt, w)
+	}
+	return d, split, warns, nil
+}
+
+// warn reports one finding a person should act on: through rt.Logf when
+// set, else as a "vidrep: warning:" line on stderr.
+func warn(rt Runtime, msg string) {
+	if rt.Logf != nil {
+		rt.Logf("warning: %s", msg)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "vidrep: warning: %s\n", msg)
+}
+
+// maxInitChain bounds how many runs trainedOnTest follows back through
+// model.json's init.
+const maxInitChain = 16
+
+// trainedOnTest returns a warning when run, or a run it was fine-tuned from
+// (model.json's init, followed back), trained on labeled videos of the same
+// dataset directory that are among tests, the test videos of split n: its
+// scores on them would be inflated. It reads the run's train_videos.txt
+// when there is one; an older run without it is judged by the split it
+// records. It returns "" when there is nothing to say or nothing to read.
+func trainedOnTest(run string, d *dataset.Dataset, n int, tests []dataset.Sample) string {
+	seen := map[string]bool{}
+	for dir := run; dir != "" && dir != "scratch" && !seen[filepath.Clean(dir)] && len(seen) < maxInitChain; {
+		seen[filepath.Clean(dir)] = true
+		if w := runLeak(dir, run, d, n, tests); w != "" {
+			return w
+		}
+		spec, err := ReadModelSpec(dir)
+		if err != nil {
+			return ""
+		}
+		dir = spec.Init
+	}
+	return ""
+}
+
+// runRecord is what a fine-tuning or linear-probe run records about its
+// labeled training data: finetune's info in config.json (linear.json for a
+// linear probe), and SubsetFile.
+type runRecord struct {
+	Info struct {
+		Data  string `json:"data"`  // the dataset root it was given
+		Split int    `json:"split"` // 0 for runs that trained on no labels (pretrain, import)
+	} `json:"info"`
+}
+
+// readRunRecord reads the record of the run in dir; ok is false when dir
+// holds no run that trained on a labeled split.
+func readRunRecord(dir string) (rec runRecord, ok bool) {
+	for _, f := range []string{train.ConfigFile, "linear.json"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || json.Unmarshal(data, &rec) != nil {
+			continue
+		}
+		if rec.Info.Data != "" && rec.Info.Split > 0 {
+			return rec, true
+		}
+	}
+	return rec, false
+}
+
+// runLeak checks one run of the chain that starts at run (see trainedOnTest).
+func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample) string {
+	rec, ok := readRunRecord(dir)
+	if !ok || !sameDir(rec.Info.Data, d.Root) {
+		return ""
+	}
+	who := dir
+	if filepath.Clean(dir) != filepath.Clean(run) {
+		who = fmt.Sprintf("%s (which %s was fine-tuned from)", dir, run)
+	}
+	list, err := os.ReadFile(filepath.Join(dir, SubsetFile))
+	if err != nil {
+		if rec.Info.Split == n {
+			return ""
+		}
+		return fmt.Sprintf("split %d: %s was trained on split %d of this dataset, whose training videos may include this split's test videos, so scores here may be inflated; use split %d",
+			n, who, rec.Info.Split, rec.Info.Split)
+	}
+	trained := map[string]bool{}
+	for _, ln := range strings.Split(string(list), "\n") {
+		trained[strings.TrimSuffix(ln, "\r")] = true
+	}
+	var first string
+	count := 0
+	for _, s := range tests {
+		if trained[s.Path] {
+			if count == 0 {
+				first = s.Path
+			}
+			count++
+		}
+	}
+	if count == 0 {
+		return ""
+	}
+	if rec.Info.Split == n {
+		return fmt.Sprintf("split %d: %d of %d test videos were training videos of %s (split %d of this dataset, before its split files changed; first: %s), so scores here are inflated; fine-tune a new run on the current split",
+			n, count, len(tests), who, n, first)
+	}
+	return fmt.Sprintf("split %d: %d of %d test videos were training videos of %s (split %d of this dataset; first: %s), so scores here are inflated; use split %d, or a run that never trained on split %d's test videos",
+		n, count, len(tests), who, rec.Info.Split, first, rec.Info.Split, n)
+}
+
+// sameDir reports whether a and b name the same existing directory, however
+// spelled (relative, through a symbolic link).
+func sameDir(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
+}
