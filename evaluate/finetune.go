@@ -63,10 +63,15 @@ type FinetuneConfig struct {
 	BackboneLRMult float64 // learning-rate multiplier of the backbone (default 1)
 	WeightDecay    float64 // AdamW decoupled weight decay (default 1e-2)
 	WarmupEpochs   float64 // linear warm-up length in epochs (default 1, at most a third of the run)
-	LabelSmoothing float64 // default 0
-	Optimizer      string  // "adamw" (default) or "sgd"
-	DType          string  // training compute dtype: "f32" (default) or "bf16" (XLA only; weights stay f32)
-	Augment        string  // training augmentation preset: "train" (default) or "strong"
+	// NoBackboneLR, NoWeightDecay and NoWarmup set BackboneLRMult,
+	// WeightDecay and WarmupEpochs to zero, which the fields alone cannot
+	// say (zero there means the default); the CLI sets them when those flags
+	// are given as 0. A zero backbone multiplier trains the head only.
+	NoBackboneLR, NoWeightDecay, NoWarmup bool
+	LabelSmoothing                        float64 // default 0
+	Optimizer                             string  // "adamw" (default) or "sgd"
+	DType                                 string  // training compute dtype: "f32" (default) or "bf16" (XLA only; weights stay f32)
+	Augment                               string  // training augmentation preset: "train" (default) or "strong"
 	// NoFlip turns off horizontal flips, for datasets whose classes have a
 	// left/right direction (a mirrored "move right" is "move left"), such as
 	// Something-Something v2 and the synthetic motion benchmark.
@@ -146,13 +151,16 @@ func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
 	if c.LR == 0 {
 		c.LR = 1e-3
 	}
-	if c.BackboneLRMult == 0 {
+	if (c.NoBackboneLR && c.BackboneLRMult != 0) || (c.NoWeightDecay && c.WeightDecay != 0) || (c.NoWarmup && c.WarmupEpochs != 0) {
+		return c, cli.Usagef("finetune: NoBackboneLR, NoWeightDecay and NoWarmup ask for zero, so their fields must be 0")
+	}
+	if c.BackboneLRMult == 0 && !c.NoBackboneLR {
 		c.BackboneLRMult = 1
 	}
-	if c.WeightDecay == 0 {
+	if c.WeightDecay == 0 && !c.NoWeightDecay {
 		c.WeightDecay = 1e-2
 	}
-	if c.WarmupEpochs == 0 {
+	if c.WarmupEpochs == 0 && !c.NoWarmup {
 		c.WarmupEpochs = 1
 	}
 	if c.LinearClips <= 0 {
