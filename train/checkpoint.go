@@ -159,7 +159,8 @@ func LoadInto(store *model.Store, path string, prefixes ...string) error {
 	}
 	defer tf.close()
 	if len(prefixes) > 0 && len(tf.entries) > 0 && !anyUnder(tf, prefixes) {
-		return fmt.Errorf("%s: no variable under %v; the file holds %s...", file, prefixes, tf.names()[0])
+		return fmt.Errorf("%s: no variable under %v; the file holds %s...: if it is a torchvision or timm state dict, convert it with vidrep import --arch NAME --weights %s --out RUN and use RUN",
+			file, prefixes, tf.names()[0], file)
 	}
 	return loadVariables(tf, store, prefixes, false)
 }
