@@ -44,9 +44,12 @@ type ModelSpec struct {
 	Init    string   `json:"init,omitempty"`   // what the backbone started from
 }
 
-// Backbone builds the spec's backbone.
+// Backbone builds the spec's backbone and checks that its clips fit it.
 func (s ModelSpec) Backbone() (models.Backbone, error) {
 	bb, err := models.New(s.Arch, models.Options{Width: s.Width, Widths: s.Widths})
+	if err == nil && s.Frames > 0 && s.Size > 0 {
+		err = models.CheckClip(bb, s.Frames, s.Size)
+	}
 	if err != nil {
 		return nil, cli.Usagef("%v", err)
 	}

@@ -35,6 +35,15 @@ func (m *C3D) Name() string { return m.name }
 // FeatureDim implements Backbone.
 func (m *C3D) FeatureDim() int { return m.widths[4] }
 
+// CheckClip implements ClipChecker: three temporal and four spatial poolings
+// by 2 need at least 8 frames and 16 pixels.
+func (m *C3D) CheckClip(frames, size int) error {
+	if frames < 8 || size < 16 {
+		return fmt.Errorf("%s halves time three times and space four: it needs --frames 8 or more and --size 16 or more, not %d and %d", m.name, frames, size)
+	}
+	return nil
+}
+
 // Features implements Backbone: [B,T,H,W,3] -> [B,512·Width].
 func (m *C3D) Features(scope *model.Scope, clips *Node, training bool) *Node {
 	layers := []struct {

@@ -48,6 +48,23 @@ type TransferScopes interface {
 	PretrainOnly() []string
 }
 
+// ClipChecker is implemented by backbones that need clips of a least size,
+// such as C3D, whose pooling halves time three times and space four.
+type ClipChecker interface {
+	// CheckClip reports, as a message naming the flags, whether clips of
+	// frames x size x size pixels can pass through the network.
+	CheckClip(frames, size int) error
+}
+
+// CheckClip asks bb, when it is a ClipChecker, whether clips of frames x
+// size x size fit it; every other backbone takes any clip.
+func CheckClip(bb Backbone, frames, size int) error {
+	if cc, ok := bb.(ClipChecker); ok {
+		return cc.CheckClip(frames, size)
+	}
+	return nil
+}
+
 // Options configure a backbone built by New.
 type Options struct {
 	// Width multiplies every channel width (0 means 1). 0.125 turns

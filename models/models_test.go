@@ -300,3 +300,26 @@ func TestNegativeWidthIsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckClip(t *testing.T) {
+	cases := []struct {
+		arch          string
+		frames, size  int
+		wantErrSubstr string
+	}{
+		{"c3d-small", 8, 16, ""},
+		{"c3d-small", 4, 32, "--frames 8 or more"},
+		{"c3d-small", 16, 8, "--size 16 or more"},
+		{"r3d-small", 1, 8, ""}, // declares no minimum
+	}
+	for _, c := range cases {
+		bb, err := New(c.arch, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckClip(bb, c.frames, c.size)
+		if (c.wantErrSubstr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.wantErrSubstr)) {
+			t.Errorf("%s %d frames %d px: error %v, want %q", c.arch, c.frames, c.size, err, c.wantErrSubstr)
+		}
+	}
+}

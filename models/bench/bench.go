@@ -83,6 +83,9 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 		return res, err
 	}
 	bb, err := models.New(cfg.Arch, cfg.Options)
+	if err == nil {
+		err = models.CheckClip(bb, cfg.Frames, cfg.Size)
+	}
 	if err != nil {
 		return res, err
 	}

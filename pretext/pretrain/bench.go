@@ -63,6 +63,9 @@ func Bench(c BenchConfig) (BenchResult, error) {
 		return BenchResult{}, fmt.Errorf("bench pretrain: no backend to run on")
 	}
 	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
+	if err == nil {
+		err = models.CheckClip(bb, c.Frames, c.Size)
+	}
 	if err != nil {
 		return BenchResult{}, cli.Usagef("bench pretrain: %v", err)
 	}

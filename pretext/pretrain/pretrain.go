@@ -127,6 +127,9 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 		return nil, err
 	}
 	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
+	if err == nil {
+		err = models.CheckClip(bb, c.Frames, c.Size)
+	}
 	if err != nil {
 		return nil, cli.Usagef("pretrain: %v", err)
 	}
