@@ -91,6 +91,9 @@ func loadListFile(file, format string) (*Dataset, error) {
 	if format != FormatAuto && format != FormatUnlabeled {
 		return nil, cli.Usagef("%s is a file; format %q needs the dataset directory (a file is read only as an unlabeled list)", file, format)
 	}
+	if err := checkListFileName(file); err != nil {
+		return nil, err
+	}
 	dir := filepath.Dir(file)
 	c, err := newConfiner(dir)
 	if err != nil {
@@ -101,6 +104,21 @@ func loadListFile(file, format string) (*Dataset, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkListFileName refuses files that --data may name by mistake for a
+// list of unlabeled videos: a video, or a split file of a labeled layout
+// (read as a list, its lines would be taken for paths).
+func checkListFileName(file string) error {
+	base := filepath.Base(file)
+	lower := strings.ToLower(base)
+	switch {
+	case IsVideoName(base):
+		return cli.Usagef("%s is a video; --data takes a dataset directory or a text file listing videos, one path a line", file)
+	case lower == "classind.txt" || strings.HasPrefix(lower, "trainlist") || strings.HasPrefix(lower, "testlist"):
+		return cli.Usagef("%s is a split file of a UCF101-style dataset; give its directory, %s, as --data", file, filepath.Dir(file))
+	}
+	return nil
 }
 
 // DetectFormat names the layout of the dataset at root by the files that
@@ -232,7 +250,7 @@ func parseList(data []byte, file string) ([]listEntry, error) {
 			continue
 		}
 		if strings.ContainsRune(ln, 0) {
-			return nil, lineErr(file, i+1, fmt.Errorf("path %q holds a NUL byte", ln))
+			return nil, lineErr(file, i+1, fmt.Errorf("a NUL byte: this is not a text list of video paths"))
 		}
 		if filepath.IsAbs(ln) {
 			out = append(out, listEntry{filepath.Clean(ln), i + 1})
