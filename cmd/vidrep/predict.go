@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/vidrep/vidrep/evaluate"
+	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/report"
 )
 
@@ -28,6 +30,9 @@ type PredictCmd struct {
 func (c *PredictCmd) Run() error {
 	ctx, stop := signalContext()
 	defer stop()
+	if st, err := os.Stat(c.Out); c.Out != "" && err == nil && st.IsDir() {
+		return cli.Usagef("--out %s is a directory; give the path of a JSON file to write, such as %s", c.Out, filepath.Join(c.Out, "predictions.json"))
+	}
 	rt := c.runtime(c.Batch)
 	rt.Logf = func(string, ...any) {}
 	preds, err := evaluate.Predict(ctx, evaluate.PredictConfig{Ckpt: c.Ckpt, Files: c.Videos, TopK: c.TopK, Clips: c.Clips, Hop: c.Hop, Runtime: rt})
@@ -55,24 +60,22 @@ func (c *PredictCmd) Run() error {
 	return errors.New(failures[len(failures)-1])
 }
 
-// show prints the predictions (table or JSON) and writes --out.
+// show prints the predictions (table or JSON), then writes --out, so that
+// a file it cannot write does not hide what was computed.
 func (c *PredictCmd) show(preds []evaluate.FilePrediction) error {
+	if len(preds) > 0 {
+		if c.JSON {
+			b, err := json.MarshalIndent(preds, "", "  ")
+			if err != nil {
+				return err
+			}
+			fmt.Println(string(b))
+		} else {
+			fmt.Print(evaluate.FormatPredictions(preds))
+		}
+	}
 	if c.Out != "" {
-		if err := report.WriteJSON(c.Out, preds); err != nil {
-			return err
-		}
+		return report.WriteJSON(c.Out, preds)
 	}
-	if len(preds) == 0 {
-		return nil
-	}
-	if c.JSON {
-		b, err := json.MarshalIndent(preds, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Println(string(b))
-		return nil
-	}
-	fmt.Print(evaluate.FormatPredictions(preds))
 	return nil
 }

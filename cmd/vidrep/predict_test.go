@@ -48,6 +48,7 @@ func TestPredictFailuresAreOneLineWithExitCodes(t *testing.T) {
 		{"not a video", PredictCmd{Ckpt: run, Videos: []string{text}}, cli.ExitFailure, "notes.mp4"},
 		{"missing video", PredictCmd{Ckpt: run, Videos: []string{filepath.Join(dir, "gone.avi")}}, cli.ExitFailure, "gone.avi"},
 		{"a directory", PredictCmd{Ckpt: data, Videos: []string{text}}, cli.ExitUsage, data},
+		{"--out a directory", PredictCmd{Ckpt: run, Videos: []string{text}, Out: dir}, cli.ExitUsage, "is a directory"},
 	}
 	for _, c := range cases {
 		c.cmd.TopK, c.cmd.Clips, c.cmd.Batch = 3, 2, 8
