@@ -252,8 +252,9 @@ func TestInterruptWithJobsResumes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg.Log = cancelOnWrite{mark: "experiment: [1/", cancel: cancel}
-	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: error %v, want one wrapping context.Canceled", err)
+	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "run the same command again") ||
+		strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("interrupted run: error %v, want one wrapping context.Canceled that says to run the same command again (experiment has no --resume)", err)
 	}
 	cells := Cells(cfg.Inits(), cfg.Labels, cfg.Protocols, cfg.Seeds, 1)
 	var finished []string

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vidrep/vidrep/dataset"
@@ -412,14 +413,16 @@ func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string]
 // runParallel calls job(ctx, i) for every i in [0, n), at most jobs at a
 // time, in order of i. After the first error it starts no new job but lets
 // the running ones finish, so that their work is kept; it returns that first
-// error. When ctx ends before every job started, it says how many did not.
+// error. When ctx ends, it returns instead one error, wrapping ctx's, that
+// says how many jobs did not finish and that running again resumes.
 func runParallel(ctx context.Context, n, jobs int, job func(ctx context.Context, i int) error) error {
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		first  error
-		failed = make(chan struct{})
-		slots  = make(chan struct{}, max(jobs, 1))
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		first    error
+		failed   = make(chan struct{})
+		slots    = make(chan struct{}, max(jobs, 1))
+		finished atomic.Int32 // jobs that returned nil
 	)
 	started := 0
 	for ; started < n; started++ {
@@ -434,7 +437,9 @@ func runParallel(ctx context.Context, n, jobs int, job func(ctx context.Context,
 		wg.Add(1)
 		go func(i int) {
 			defer func() { <-slots; wg.Done() }()
-			if err := job(ctx, i); err != nil {
+			if err := job(ctx, i); err == nil {
+				finished.Add(1)
+			} else {
 				mu.Lock()
 				if first == nil {
 					first = err
@@ -445,8 +450,11 @@ func runParallel(ctx context.Context, n, jobs int, job func(ctx context.Context,
 		}(started)
 	}
 	wg.Wait()
-	if first == nil && started < n {
-		first = fmt.Errorf("experiment: interrupted with %d of %d runs not started (run again on the same --out to resume): %w", n-started, n, ctx.Err())
+	if ctx.Err() != nil {
+		// Said at the experiment's level: a run's own message would point to
+		// its --resume flag, which experiment does for itself.
+		return fmt.Errorf("experiment: interrupted with %d of %d runs unfinished (run the same command again to resume: finished runs are kept): %w",
+			n-int(finished.Load()), n, ctx.Err())
 	}
 	return first
 }
