@@ -1,0 +1,47 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/alecthomas/kong"
+)
+
+// TestZeroAndNegativeFlagsAreRefused: QA found --epochs 0, --size 0 and
+// --workers -1 silently replaced by defaults (a 112-pixel run instead of a
+// refusal); every such flag is now refused when parsed, naming itself.
+func TestZeroAndNegativeFlagsAreRefused(t *testing.T) {
+	pretrain := []string{"pretrain", "--data", "d", "--method", "rotation", "--arch", "r3d-small", "--out", "o"}
+	finetune := []string{"finetune", "--data", "d", "--out", "o"}
+	cases := []struct {
+		args []string
+		want string // "" when the arguments are valid
+	}{
+		{pretrain, ""},
+		{append(pretrain, "--epochs", "0"), "--epochs must be at least 1"},
+		{append(pretrain, "--size", "0"), "--size must be at least 1"},
+		{append(pretrain, "--frames=-2"), "--frames must be at least 1"},
+		{append(pretrain, "--workers=-1"), "--workers must be at least 0"},
+		{finetune, ""},
+		{append(finetune, "--frames", "0"), ""}, // 0: the --init run's
+		{append(finetune, "--split", "0"), "--split must be at least 1"},
+		{append(finetune, "--eval-clips", "0"), "--eval-clips must be at least 1"},
+		{[]string{"predict", "--ckpt", "r", "a.mp4", "--clips=-3"}, "--clips must be at least 1"},
+		{[]string{"predict", "--ckpt", "r", "a.mp4", "--hop=-1"}, "--hop must be at least 0"},
+		{[]string{"eval", "--data", "d", "--ckpt", "r", "--workers=-1"}, "--workers must be at least 0"},
+	}
+	for _, c := range cases {
+		var root CLI
+		p, err := newParser(&root, kong.Exit(func(int) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Parse(c.args)
+		if c.want == "" && err != nil {
+			t.Errorf("%v: %v", c.args, err)
+		}
+		if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
+		}
+	}
+}
