@@ -38,8 +38,19 @@ func (c *PretrainCmd) Validate() error {
 }
 
 // Validate implements kong's hook: a 0 clip setting means the --init run's,
-// so only negative ones are refused; passes, batch and split are positive.
+// so only negative ones are refused; passes, batch and split are positive;
+// settings of fine-tuning are refused beside --linear, which does none.
 func (c *FinetuneCmd) Validate() error {
+	if c.Linear {
+		switch {
+		case c.ProbeHead:
+			return cli.Usagef("--probe-head starts fine-tuning from a linear probe's head, and --linear stops at the probe: drop one")
+		case c.Optimizer != "adamw":
+			return cli.Usagef("--optimizer sets how fine-tuning trains; --linear fits the probe its own way: drop --optimizer")
+		case c.LabelSmoothing != 0:
+			return cli.Usagef("--label-smoothing applies to fine-tuning; --linear fits the probe without it: drop it")
+		}
+	}
 	return checkMinimums(minimum{"workers", c.Workers, 0}, minimum{"split", c.Split, 1}, minimum{"epochs", c.Epochs, 1}, minimum{"batch", c.Batch, 1},
 		minimum{"frames", c.Frames, 0}, minimum{"stride", c.Stride, 0}, minimum{"size", c.Size, 0},
 		minimum{"linear-clips", c.LinearClips, 1}, minimum{"eval-clips", c.EvalClips, 1})

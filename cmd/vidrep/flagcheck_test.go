@@ -26,6 +26,9 @@ func TestZeroAndNegativeFlagsAreRefused(t *testing.T) {
 		{append(finetune, "--frames", "0"), ""}, // 0: the --init run's
 		{append(finetune, "--split", "0"), "--split must be at least 1"},
 		{append(finetune, "--eval-clips", "0"), "--eval-clips must be at least 1"},
+		{append(finetune, "--linear", "--probe-head"), "drop one"},
+		{append(finetune, "--linear", "--optimizer", "sgd"), "drop --optimizer"},
+		{append(finetune, "--probe-head", "--optimizer", "sgd"), ""},
 		{[]string{"predict", "--ckpt", "r", "a.mp4", "--clips=-3"}, "--clips must be at least 1"},
 		{[]string{"predict", "--ckpt", "r", "a.mp4", "--hop=-1"}, "--hop must be at least 0"},
 		{[]string{"eval", "--data", "d", "--ckpt", "r", "--workers=-1"}, "--workers must be at least 0"},
