@@ -231,6 +231,13 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A resume is checked against the run's record before anything is
+	// written to Out: a refused one leaves the directory as it was.
+	resumed, err := openResume(cfg, spec)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Resume = resumed != nil // --resume without a checkpoint starts the run
 	d, split, warns, err := loadChecked(cfg.DataRoot, cfg.Format, cfg.Split, cfg.Runtime, dataCheck{strict: true, run: cfg.Init})
 	if err != nil {
 		return nil, err
@@ -243,6 +250,11 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 		return nil, cli.Usagef("--labels %s keeps no training video of split %d; use a larger budget", cfg.Labels, cfg.Split)
 	}
 	spec.Classes = d.Classes
+	if resumed != nil {
+		if err := checkResumeData(cfg, resumed, subset, d.Classes); err != nil {
+			return nil, err
+		}
+	}
 	net, err := newNetwork(spec, kind, cfg.Init, cfg.Runtime)
 	if err != nil {
 		return nil, err
@@ -251,10 +263,7 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 	if err := prepareOut(cfg.Out, cfg.Resume); err != nil {
 		return nil, err
 	}
-	if err := WriteModelSpec(cfg.Out, spec); err != nil {
-		return nil, err
-	}
-	if err := writeSubset(filepath.Join(cfg.Out, SubsetFile), subset); err != nil {
+	if err := writeRunFiles(cfg.Out, spec, subset, cfg.Resume); err != nil {
 		return nil, err
 	}
 	res := &Result{RunDir: cfg.Out, Init: cfg.Init, Labels: cfg.Labels, Seed: cfg.Seed, Linear: cfg.Linear,
@@ -283,11 +292,16 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 // writeSubset lists the labeled training videos of a run, one path a line,
 // so that runs of different initialisations can be checked to share them.
 func writeSubset(path string, subset []dataset.Sample) error {
+	return report.WriteFile(path, []byte(subsetList(subset)))
+}
+
+// subsetList is the content of SubsetFile for subset.
+func subsetList(subset []dataset.Sample) string {
 	var b strings.Builder
 	for _, s := range subset {
 		b.WriteString(s.Path + "\n")
 	}
-	return report.WriteFile(path, []byte(b.String()))
+	return b.String()
 }
 
 // newNetwork builds the backbone and loads the Init weights (backbone only).
@@ -419,8 +433,8 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 		WarmupSteps: warmupSteps(cfg.WarmupEpochs, ld.StepsPerEpoch(), cfg.Epochs), Seed: cfg.Seed, DType: cfg.DType,
 		LogEvery: max(1, min(10, ld.StepsPerEpoch())), CheckpointEvery: ld.StepsPerEpoch(),
 	}
-	if !cfg.NoPreciseBN && cfg.PreciseBNBatches <= 0 {
-		cfg.PreciseBNBatches = defaultPreciseBNBatches(len(subset), batch)
+	if !cfg.NoPreciseBN {
+		cfg.PreciseBNBatches = preciseBNBatches(cfg, len(subset))
 	}
 	if cfg.BackboneLRMult != 1 {
 		tc.LRMultipliers = map[string]float64{BackboneScope: cfg.BackboneLRMult}
@@ -456,23 +470,20 @@ func warmupSteps(epochs float64, perEpoch, totalEpochs int) int {
 	return min(int(epochs*float64(perEpoch)+0.5), perEpoch*totalEpochs/3)
 }
 
-// info is what config.json records about the network and the data.
+// info is what config.json (LinearFile for a probe) records about the run:
+// cfg.Info, then every setting a resume checks (definingSettings and
+// dataSettings), among them the network and the data.
 func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
-	s := n.spec
-	info := map[string]any{"arch": s.Arch, "width": s.Width, "widths": s.Widths, "frames": s.Frames, "stride": s.Stride,
-		"size": s.Size, "init": cfg.Init, "labels": cfg.Labels, "split": cfg.Split, "data": cfg.DataRoot,
-		"train_videos": videos, "classes": len(s.Classes), "linear": cfg.Linear, "protocol": "finetune"}
-	if cfg.Linear {
-		info["protocol"] = "linear"
-	} else {
-		info["precise_bn_batches"] = cfg.PreciseBNBatches // 0: off
-		info["probe_head"] = cfg.ProbeHead
-		if cfg.NoPreciseBN {
-			info["precise_bn_batches"] = 0
-		}
-	}
+	info := map[string]any{}
 	for k, v := range cfg.Info {
 		info[k] = v
+	}
+	for k, v := range recordedInfo(append(definingSettings(cfg, n.spec), dataSettings(cfg, videos, len(n.spec.Classes))...)) {
+		info[k] = v
+	}
+	info["protocol"] = "finetune"
+	if cfg.Linear {
+		info["protocol"] = "linear"
 	}
 	return info
 }
@@ -488,7 +499,7 @@ func (n *network) linearProbe(ctx context.Context, cfg FinetuneConfig, root stri
 		return err
 	}
 	res.Probe, res.ClipsPerS = ps, ps.ClipsPerS
-	return report.WriteJSON(filepath.Join(cfg.Out, "linear.json"), map[string]any{"probe": ps, "info": n.info(cfg, len(subset))})
+	return report.WriteJSON(filepath.Join(cfg.Out, LinearFile), map[string]any{"probe": ps, "info": n.info(cfg, len(subset))})
 }
 
 // fitProbeHead fits a logistic regression on the frozen backbone's

@@ -174,8 +174,10 @@ func buildVersion() string {
 	return version
 }
 
-// checkResumable compares the settings that fix a run's trajectory with those
-// in an existing config.json; epochs, steps and logging may change.
+// checkResumable compares the optimiser settings that fix a run's trajectory
+// with those in an existing config.json; epochs, steps and logging may
+// change. It is Run's own guard: the commands check the settings that define
+// their runs (RunRecord.Check) before they write anything.
 func checkResumable(path string, cfg Config) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -192,9 +194,12 @@ func checkResumable(path string, cfg Config) error {
 	}{
 		{"optimizer", o.Optimizer, cfg.Optimizer}, {"batch", o.BatchSize, cfg.BatchSize},
 		{"lr", o.LR, cfg.LR}, {"accum", o.AccumSteps, cfg.AccumSteps}, {"dtype", o.DType, cfg.DType},
-		{"seed", o.Seed, cfg.Seed}, {"schedule", o.Schedule, cfg.Schedule}, {"warmup", o.WarmupSteps, cfg.WarmupSteps},
+		{"seed", o.Seed, cfg.Seed}, {"schedule", o.Schedule, cfg.Schedule},
 		{"weight decay", o.WeightDecay, cfg.WeightDecay}, {"clip norm", o.ClipNorm, cfg.ClipNorm},
 		{"momentum", o.Momentum, cfg.Momentum}, {"min lr", o.MinLR, cfg.MinLR},
+		// Last: callers often derive the warm-up from other settings
+		// (epochs, the label budget), which should be named instead.
+		{"warmup steps", o.WarmupSteps, cfg.WarmupSteps},
 	}
 	for _, d := range diffs {
 		if d.old != d.new {

@@ -126,6 +126,12 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A resume is checked against the run's record first: settings that
+	// define another run are the error to report, and nothing is written.
+	resumed, err := openResume(c)
+	if err != nil {
+		return nil, err
+	}
 	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
 	if err == nil {
 		err = models.CheckClip(bb, c.Frames, c.Size)
@@ -153,6 +159,11 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	}
 	if len(samples) < c.Batch {
 		return nil, cli.Usagef("pretrain: %s has %d pretraining videos, fewer than --batch %d; lower --batch", c.Data, len(samples), c.Batch)
+	}
+	if resumed != nil {
+		if err := resumed.Check(c.Out, dataSettings(c, len(samples))...); err != nil {
+			return nil, err
+		}
 	}
 	method, err := newMethod(c, bb, len(samples))
 	if err != nil {
@@ -273,18 +284,13 @@ func trainConfig(c Config) train.Config {
 	}
 }
 
-// runOptions records the network and the method in config.json (finetune and
-// evaluate read arch, width, frames, stride and size from its "info").
+// runOptions records the network, the method and its options, and the data
+// in config.json: the settings a resume checks (definingSettings,
+// dataSettings), and what finetune and evaluate read from its "info" (arch,
+// width, frames, stride and size).
 func runOptions(c Config, backend compute.Backend, videos int) []train.Option {
-	info := map[string]any{
-		"command": "pretrain", "method": c.Method, "arch": c.Arch, "width": c.Width,
-		"frames": c.Frames, "stride": c.Stride, "size": c.Size, "data": c.Data,
-		"videos": videos, "backbone_file": BackboneFile, "version": c.Version,
-		"backend": backend.Name(),
-	}
-	if c.Pretext.LocalMotion > 0 {
-		info["local_motion"] = c.Pretext.LocalMotion
-	}
+	info := recordedInfo(append(definingSettings(c), dataSettings(c, videos)...))
+	info["backbone_file"], info["version"], info["backend"] = BackboneFile, c.Version, backend.Name()
 	opts := []train.Option{train.WithResume(c.Resume), train.WithInfo(info)}
 	if c.Quiet {
 		opts = append(opts, train.WithQuiet())

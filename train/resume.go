@@ -1,0 +1,242 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/vidrep/vidrep/internal/cli"
+)
+
+// RunRecord is the JSON record a run directory keeps of how it was made:
+// config.json (see Run and WithInfo), or another command's record such as a
+// linear probe's linear.json. Numbers are kept as json.Number, so that
+// integers of any size compare exactly.
+type RunRecord map[string]any
+
+// ReadRunRecord reads the record at path. A missing file gives an error that
+// satisfies errors.Is(err, fs.ErrNotExist); a file that is not a JSON object
+// gives a usage error naming it.
+func ReadRunRecord(path string) (RunRecord, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var rec RunRecord
+	if err := dec.Decode(&rec); err != nil || rec == nil {
+		if err == nil {
+			err = errors.New("not a JSON object")
+		}
+		return nil, cli.Usagef("%s: not a run record (%v); remove it, or use a new --out without --resume", path, err)
+	}
+	return rec, nil
+}
+
+// Lookup returns the value at a dotted key ("info.method", "config.lr") and
+// whether the record holds it.
+func (r RunRecord) Lookup(key string) (any, bool) {
+	var v any = map[string]any(r)
+	for _, part := range strings.Split(key, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// Setting is one setting that defines a run: resuming the run must repeat
+// it. RunRecord.Check compares it with the value the run recorded.
+type Setting struct {
+	// Name is the setting as the user gives it: a flag ("--method") or, for
+	// settings only the Go API has, a field name.
+	Name string
+	// Key is where the record holds it, a dotted path such as "info.method"
+	// or "config.lr".
+	Key string
+	// Value is this session's value; it is compared with the recorded one
+	// after a trip through JSON (an int and the recorded number agree).
+	Value any
+	// Old is what a record without Key stands for: the value every run made
+	// before the setting was recorded had. Nil means that value is unknown
+	// (the setting could be chosen then too), and such records are not
+	// checked for it.
+	Old any
+	// Path marks Value as a file path: another spelling of the same file
+	// (a trailing slash, a relative path) is no difference.
+	Path bool
+	// Fix, when set, says how to repair a difference, given the recorded
+	// value; the default is "rerun with <Name> <recorded value>".
+	Fix func(recorded string) string
+}
+
+// Check compares settings, in order, with the record of the run in runDir
+// and returns nil when the record holds every one of them (or lacks one
+// whose Old value is unknown). Otherwise it returns a usage error naming
+// runDir, the first setting that differs with both values, and the fix.
+// Put the settings the user gives before those derived from them, so the
+// error names the cause.
+func (r RunRecord) Check(runDir string, settings ...Setting) error {
+	for _, s := range settings {
+		now, err := jsonValue(s.Value)
+		if err != nil {
+			return fmt.Errorf("resume check of %s: %w", s.Name, err)
+		}
+		old, ok := r.Lookup(s.Key)
+		if !ok {
+			if s.Old == nil {
+				continue
+			}
+			if old, err = jsonValue(s.Old); err != nil {
+				return fmt.Errorf("resume check of %s: %w", s.Name, err)
+			}
+		}
+		if sameJSON(old, now) || (s.Path && samePath(old, now)) {
+			continue
+		}
+		return s.mismatch(runDir, old, now)
+	}
+	return nil
+}
+
+// mismatch is the usage error for a setting recorded as old and given as now.
+func (s Setting) mismatch(runDir string, old, now any) error {
+	was, is := "with "+s.Name+" "+showJSON(old), showJSON(now)
+	ob, oldBool := old.(bool)
+	nb, nowBool := now.(bool)
+	if oldBool && nowBool && strings.HasPrefix(s.Name, "--") {
+		was, is = withFlag(ob, s.Name), withFlag(nb, s.Name)
+	}
+	fix := "rerun " + was
+	if s.Fix != nil {
+		fix = s.Fix(showJSON(old))
+	}
+	return cli.Usagef("cannot resume %s: it was made %s, now %s; %s, or use a new --out without --resume", runDir, was, is, fix)
+}
+
+// withFlag says "with --flag" or "without --flag".
+func withFlag(on bool, flag string) string {
+	if on {
+		return "with " + flag
+	}
+	return "without " + flag
+}
+
+// jsonValue is v as a decoded JSON value (numbers as json.Number).
+func jsonValue(v any) (any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var out any
+	err = dec.Decode(&out)
+	return out, err
+}
+
+// sameJSON compares two decoded JSON values; numbers compare by value, so
+// "1e-3" and "0.001" agree.
+func sameJSON(a, b any) bool {
+	switch a := a.(type) {
+	case json.Number:
+		b, ok := b.(json.Number)
+		return ok && sameNumber(a, b)
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !sameJSON(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			w, ok := b[k]
+			if !ok || !sameJSON(v, w) {
+				return false
+			}
+		}
+		return true
+	default: // string, bool, nil
+		return a == b
+	}
+}
+
+// sameNumber compares two JSON numbers exactly where both are integers, else
+// as float64.
+func sameNumber(a, b json.Number) bool {
+	if a == b {
+		return true
+	}
+	if x, err := strconv.ParseInt(string(a), 10, 64); err == nil {
+		if y, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			return x == y
+		}
+	}
+	if x, err := strconv.ParseUint(string(a), 10, 64); err == nil {
+		if y, err := strconv.ParseUint(string(b), 10, 64); err == nil {
+			return x == y
+		}
+	}
+	x, errA := a.Float64()
+	y, errB := b.Float64()
+	return errA == nil && errB == nil && x == y
+}
+
+// samePath reports whether two recorded paths name the same file.
+func samePath(a, b any) bool {
+	x, okA := a.(string)
+	y, okB := b.(string)
+	if !okA || !okB || x == "" || y == "" {
+		return false
+	}
+	if filepath.Clean(x) == filepath.Clean(y) {
+		return true
+	}
+	fx, err := os.Stat(x)
+	if err != nil {
+		return false
+	}
+	fy, err := os.Stat(y)
+	return err == nil && os.SameFile(fx, fy)
+}
+
+// showJSON renders a decoded JSON value for a message.
+func showJSON(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "none"
+	case string:
+		if v == "" {
+			return `""`
+		}
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
+}
