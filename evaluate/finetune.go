@@ -511,6 +511,9 @@ func (n *network) fitProbeHead(ctx context.Context, cfg FinetuneConfig, root str
 	}
 	t0 := time.Now()
 	pv, err := n.runViews(ctx, cfg.Runtime, root, subset, cfg.LinearClips, 1, false, "features")
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("linear probe interrupted while extracting features; nothing was saved, run the same command again: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
