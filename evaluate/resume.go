@@ -33,8 +33,7 @@ func definingSettings(cfg FinetuneConfig, spec ModelSpec) []train.Setting {
 	s := []train.Setting{
 		// Pretraining has always recorded its command; a record without one
 		// is a fine-tuning or probe run made through the Go API.
-		{Name: "command", Key: "info.command", Value: "finetune", Old: "finetune",
-			Fix: func(cmd string) string { return "resume it with vidrep " + cmd }},
+		train.CommandSetting("finetune", "finetune"),
 		{Name: "--linear", Key: "info.linear", Value: cfg.Linear},
 		{Name: "--init", Key: "info.init", Value: cfg.Init, Path: true},
 		{Name: "--arch", Key: "info.arch", Value: spec.Arch},

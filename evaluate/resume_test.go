@@ -3,34 +3,15 @@ package evaluate
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/vidrep/vidrep/internal/testdir"
 	"github.com/vidrep/vidrep/train"
 )
-
-// dirFiles reads every file under dir, by relative path.
-func dirFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		rel, _ := filepath.Rel(dir, path)
-		files[rel] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
 
 // writeFiles writes files (relative path to content) under dir.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -59,7 +40,7 @@ func TestFinetuneResumeRefusesOtherRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	base.Resume = true
-	files := dirFiles(t, base.Out)
+	files := testdir.Files(t, base.Out)
 	// pretrainRun is a pretraining run's directory: its checkpoint and
 	// config.json, no model.json.
 	pretrainRun := func(t *testing.T) string {
@@ -112,7 +93,7 @@ func TestFinetuneResumeRefusesOtherRuns(t *testing.T) {
 			} else {
 				writeFiles(t, cfg.Out, files)
 			}
-			before := dirFiles(t, cfg.Out)
+			before := testdir.Files(t, cfg.Out)
 			_, err := Finetune(context.Background(), cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "cannot resume "+cfg.Out) {
 				t.Fatalf("err %v, want one naming %s and containing %q", err, cfg.Out, tc.want)
@@ -120,7 +101,7 @@ func TestFinetuneResumeRefusesOtherRuns(t *testing.T) {
 			if !isUsage(err) {
 				t.Errorf("err %v is not a usage error", err)
 			}
-			if after := dirFiles(t, cfg.Out); !reflect.DeepEqual(after, before) {
+			if after := testdir.Files(t, cfg.Out); !reflect.DeepEqual(after, before) {
 				t.Errorf("the refused resume changed %s: %d files before, %d after", cfg.Out, len(before), len(after))
 			}
 		})
@@ -152,7 +133,7 @@ func TestFinetuneResumeRefusesOtherRuns(t *testing.T) {
 		if _, err := Finetune(context.Background(), base); err != nil {
 			t.Fatal(err)
 		}
-		after := dirFiles(t, base.Out)
+		after := testdir.Files(t, base.Out)
 		for _, f := range []string{ModelFile, SubsetFile, train.ConfigFile} {
 			if after[f] != files[f] {
 				t.Errorf("resuming the finished run changed %s", f)
@@ -174,12 +155,12 @@ func TestFinetuneResumeRefusesOtherRuns(t *testing.T) {
 	} {
 		t.Run("dataset with "+tc.name, func(t *testing.T) {
 			tc.change()
-			before := dirFiles(t, base.Out)
+			before := testdir.Files(t, base.Out)
 			_, err := Finetune(context.Background(), base)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !isUsage(err) {
 				t.Fatalf("err %v, want a usage error containing %q", err, tc.want)
 			}
-			if after := dirFiles(t, base.Out); !reflect.DeepEqual(after, before) {
+			if after := testdir.Files(t, base.Out); !reflect.DeepEqual(after, before) {
 				t.Errorf("the refused resume changed %s", base.Out)
 			}
 		})

@@ -80,6 +80,14 @@ type Setting struct {
 	Fix func(recorded string) string
 }
 
+// CommandSetting is the first setting of every command's list: the command
+// that made the run (recorded as info.command; old is what a record without
+// it stands for). Its difference says which command resumes the run.
+func CommandSetting(command, old string) Setting {
+	return Setting{Name: "command", Key: "info.command", Value: command, Old: old,
+		Fix: func(cmd string) string { return "resume it with vidrep " + cmd }}
+}
+
 // Check compares settings, in order, with the record of the run in runDir
 // and returns nil when the record holds every one of them (or lacks one
 // whose Old value is unknown). Otherwise it returns a usage error naming

@@ -25,8 +25,7 @@ func definingSettings(c Config) []train.Setting {
 		format = dataset.FormatAuto
 	}
 	return []train.Setting{
-		{Name: "command", Key: "info.command", Value: "pretrain", Old: "finetune", // pretrain has always recorded it
-			Fix: func(cmd string) string { return "resume it with vidrep " + cmd }},
+		train.CommandSetting("pretrain", "finetune"), // pretrain has always recorded it
 		{Name: "--method", Key: "info.method", Value: c.Method},
 		{Name: "--arch", Key: "info.arch", Value: c.Arch},
 		{Name: "--width", Key: "info.width", Value: c.Width},

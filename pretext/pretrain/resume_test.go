@@ -3,7 +3,6 @@ package pretrain
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,33 +10,15 @@ import (
 	"testing"
 
 	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/internal/testdir"
 	"github.com/vidrep/vidrep/train"
 )
-
-// dirFiles reads every file under dir, by relative path.
-func dirFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		rel, _ := filepath.Rel(dir, path)
-		files[rel] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
 
 // copyDir copies the files of src into a new temporary directory.
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	for rel, data := range dirFiles(t, src) {
+	for rel, data := range testdir.Files(t, src) {
 		p := filepath.Join(dst, rel)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -129,7 +110,7 @@ func TestPretrainResumeRefusesOtherRuns(t *testing.T) {
 			if tc.dir != nil {
 				cfg.Out = tc.dir(t)
 			}
-			before := dirFiles(t, cfg.Out)
+			before := testdir.Files(t, cfg.Out)
 			_, err := Run(context.Background(), cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "cannot resume "+cfg.Out) {
 				t.Fatalf("err %v, want one naming %s and containing %q", err, cfg.Out, tc.want)
@@ -137,7 +118,7 @@ func TestPretrainResumeRefusesOtherRuns(t *testing.T) {
 			if cli.ExitCode(err) != cli.ExitUsage {
 				t.Errorf("exit code %d, want the usage code", cli.ExitCode(err))
 			}
-			if after := dirFiles(t, cfg.Out); !reflect.DeepEqual(after, before) {
+			if after := testdir.Files(t, cfg.Out); !reflect.DeepEqual(after, before) {
 				t.Errorf("the refused resume changed %s", cfg.Out)
 			}
 		})
