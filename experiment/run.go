@@ -518,7 +518,11 @@ func (c Config) runOrReuse(init string, k int, run func(dir string) error) (Pret
 	dir := c.pretrainDir(init, k)
 	ran := !c.pretrainDone(init, k)
 	if ran {
-		if err := run(dir); err != nil {
+		err := run(dir)
+		if errors.Is(err, train.ErrResumeMismatch) {
+			err = c.startOver(pretrainLabel(init, k), dir, err, func() error { return run(dir) })
+		}
+		if err != nil {
 			return PretrainInfo{}, err
 		}
 	}
@@ -527,6 +531,18 @@ func (c Config) runOrReuse(init string, k int, run func(dir string) error) (Pret
 		c.logFinished(info)
 	}
 	return info, err
+}
+
+// startOver deletes the half-done run in dir, whose record no longer
+// matches what the experiment asks (err says how: typically its paths,
+// after the experiment's directory was moved, since settings.json already
+// guards every setting), and runs it again from the start.
+func (c Config) startOver(label, dir string, err error, again func() error) error {
+	fmt.Fprintf(c.Log, "experiment: %s: the half-done run cannot be resumed (%v); starting it over\n", label, err)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return again()
 }
 
 // logFinished prints that a pretraining (or source training) is done, with
@@ -584,15 +600,23 @@ func (c Config) runCell(ctx context.Context, cell Cell, initDir, dir string) (Ce
 			return r, err
 		}
 	}
-	ft, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
-		DataRoot: c.Data, Format: c.Format, Split: c.Split, Labels: cell.Labels, Out: dir,
-		Init: initDir, Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-		Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
-		Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, NoFlip: c.NoFlip,
-		ProbeHead: c.ProbeHead && cell.Protocol == Finetune, DType: cellDType(c.DType, cell.Protocol),
-		LinearCfg: evaluate.LinearConfig{WeightDecay: c.ProbeWeightDecay},
-		Info:      map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
-	})
+	var ft *evaluate.Result
+	finetune := func(resume bool) (err error) {
+		ft, err = evaluate.Finetune(ctx, evaluate.FinetuneConfig{
+			DataRoot: c.Data, Format: c.Format, Split: c.Split, Labels: cell.Labels, Out: dir,
+			Init: initDir, Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
+			Linear: cell.Protocol == Linear, Epochs: c.FinetuneEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR,
+			Seed: uint64(cell.Seed), Resume: resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, NoFlip: c.NoFlip,
+			ProbeHead: c.ProbeHead && cell.Protocol == Finetune, DType: cellDType(c.DType, cell.Protocol),
+			LinearCfg: evaluate.LinearConfig{WeightDecay: c.ProbeWeightDecay},
+			Info:      map[string]any{"experiment_cell": cell.Key(), "version": c.Version}, Runtime: c.Runtime,
+		})
+		return err
+	}
+	err := finetune(resume)
+	if resume && errors.Is(err, train.ErrResumeMismatch) {
+		err = c.startOver("cell "+cell.Key(), dir, err, func() error { return finetune(false) })
+	}
 	if err != nil {
 		return r, err
 	}

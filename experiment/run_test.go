@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -15,6 +17,7 @@ import (
 	"github.com/vidrep/vidrep/internal/browsercheck"
 	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/synth"
+	"github.com/vidrep/vidrep/train"
 )
 
 // tinyBenchmark writes a very small synthetic benchmark for the end-to-end test.
@@ -292,5 +295,52 @@ func TestConfigRefusesBadListsBeforeAnyWork(t *testing.T) {
 		case tc.want != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s: error %v, want a usage error containing %s", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestHalfDoneRunThatNoLongerMatchesStartsOver: an experiment moved with its
+// data while a cell was half done finds the cell's record naming the old
+// --init path; the cell's resume is refused, and the experiment (whose own
+// settings guard already passed) starts that cell over instead of failing.
+func TestHalfDoneRunThatNoLongerMatchesStartsOver(t *testing.T) {
+	data := tinyBenchmark(t)
+	out := filepath.Join(t.TempDir(), "exp")
+	cfg := tinyConfig(data, out)
+	cfg.Protocols = []Protocol{Finetune}
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	cell := Cell{Init: "arrow", Labels: "2/class", Seed: 0, Protocol: Finetune}
+	dir := cell.Dir(out)
+	if err := os.Remove(filepath.Join(dir, cellFile)); err != nil {
+		t.Fatal(err)
+	}
+	record := filepath.Join(dir, train.ConfigFile)
+	var rec map[string]any
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["info"].(map[string]any)["init"] = "/moved/away/pretrain/arrow"
+	if b, err = json.Marshal(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(record, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	cfg.Log = &log
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("rerun with a half-done cell whose record names another --init: %v", err)
+	}
+	if !strings.Contains(log.String(), "starting it over") || len(res.Cells) != 2 {
+		t.Errorf("log %q, %d cells: want the cell started over and 2 cells", log.String(), len(res.Cells))
+	}
+	if !exists(filepath.Join(dir, cellFile)) {
+		t.Error("the started-over cell has no result")
 	}
 }

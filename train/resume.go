@@ -129,8 +129,20 @@ func (s Setting) mismatch(runDir string, old, now any) error {
 	if s.Fix != nil {
 		fix = s.Fix(showJSON(old))
 	}
-	return cli.Usagef("cannot resume %s: it was made %s, now %s; %s, or use a new --out without --resume", runDir, was, is, fix)
+	return mismatchError{cli.Usagef("cannot resume %s: it was made %s, now %s; %s, or use a new --out without --resume", runDir, was, is, fix)}
 }
+
+// ErrResumeMismatch is wrapped by the error Check returns when the record
+// differs (the error is also a cli.UsageError), so that a caller that owns
+// the run directory, such as an experiment whose own settings already
+// match, can start the run over instead of failing.
+var ErrResumeMismatch = errors.New("the run was made with other settings")
+
+// mismatchError is a usage error that also wraps ErrResumeMismatch.
+type mismatchError struct{ usage error }
+
+func (e mismatchError) Error() string   { return e.usage.Error() }
+func (e mismatchError) Unwrap() []error { return []error{e.usage, ErrResumeMismatch} }
 
 // withFlag says "with --flag" or "without --flag".
 func withFlag(on bool, flag string) string {

@@ -1,0 +1,33 @@
+package train
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/vidrep/vidrep/internal/cli"
+)
+
+func TestRunRecordCheck(t *testing.T) {
+	rec := RunRecord{"info": map[string]any{"method": "camera", "data": "/d/"}}
+	cases := []struct {
+		name     string
+		settings []Setting
+		differ   bool
+	}{
+		{"same value", []Setting{{Name: "--method", Key: "info.method", Value: "camera"}}, false},
+		{"another spelling of the same path", []Setting{{Name: "--data", Key: "info.data", Value: "/d", Path: true}}, false},
+		{"a key the record lacks, old value unknown", []Setting{{Name: "--gap", Key: "info.gap", Value: 2}}, false},
+		{"a key the record lacks, old value known", []Setting{{Name: "--gap", Key: "info.gap", Value: 2, Old: 0}}, true},
+		{"another value", []Setting{{Name: "--method", Key: "info.method", Value: "rotation"}}, true},
+	}
+	for _, c := range cases {
+		err := rec.Check("run", c.settings...)
+		var u *cli.UsageError
+		if c.differ != (err != nil) {
+			t.Errorf("%s: error %v, want a difference %v", c.name, err, c.differ)
+		}
+		if c.differ && (!errors.As(err, &u) || !errors.Is(err, ErrResumeMismatch)) {
+			t.Errorf("%s: %v must be a usage error wrapping ErrResumeMismatch", c.name, err)
+		}
+	}
+}
