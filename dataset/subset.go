@@ -99,6 +99,31 @@ func Subset(samples []Sample, spec string, seed uint64) ([]Sample, error) {
 	return out, nil
 }
 
+// ShortClasses counts the classes of samples that hold fewer videos than a
+// per-class budget asks (Subset then keeps all they have), and the fewest any
+// class holds; it returns 0, 0 for other budgets.
+func ShortClasses(samples []Sample, spec string) (short, fewest int) {
+	b, err := ParseBudget(spec)
+	if err != nil || b.PerClass == 0 {
+		return 0, 0
+	}
+	counts := map[int]int{}
+	for _, s := range samples {
+		counts[s.Label]++
+	}
+	fewest = b.PerClass
+	for _, n := range counts {
+		if n < b.PerClass {
+			short++
+			fewest = min(fewest, n)
+		}
+	}
+	if short == 0 {
+		return 0, 0
+	}
+	return short, fewest
+}
+
 // pathHash is a seeded 64-bit hash of a path.
 func pathHash(seed uint64, p string) uint64 {
 	h := fnv.New64a()

@@ -103,3 +103,27 @@ func TestParseBudgetErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestShortClasses(t *testing.T) {
+	var samples []Sample
+	for label, n := range []int{5, 2, 3} {
+		for i := range n {
+			samples = append(samples, Sample{Path: fmt.Sprintf("c%d/v%d.mp4", label, i), Label: label})
+		}
+	}
+	cases := []struct {
+		spec          string
+		short, fewest int
+	}{
+		{"2/class", 0, 0},
+		{"3/class", 1, 2},
+		{"10/class", 3, 2},
+		{"50%", 0, 0},
+		{"all", 0, 0},
+	}
+	for _, c := range cases {
+		if short, fewest := ShortClasses(samples, c.spec); short != c.short || fewest != c.fewest {
+			t.Errorf("%s: %d short classes, fewest %d; want %d and %d", c.spec, short, fewest, c.short, c.fewest)
+		}
+	}
+}

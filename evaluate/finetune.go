@@ -249,6 +249,10 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 	if len(subset) == 0 {
 		return nil, cli.Usagef("--labels %s keeps no training video of split %d; use a larger budget", cfg.Labels, cfg.Split)
 	}
+	if short, fewest := dataset.ShortClasses(split.Train, cfg.Labels); short > 0 {
+		warn(cfg.Runtime, fmt.Sprintf("--labels %s: %d classes of split %d have fewer training videos (the fewest %d), and use all they have",
+			cfg.Labels, short, cfg.Split, fewest))
+	}
 	spec.Classes = d.Classes
 	if resumed != nil {
 		if err := checkResumeData(cfg, resumed, subset, d.Classes); err != nil {
