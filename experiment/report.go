@@ -60,6 +60,15 @@ func Headline(res *Results) string {
 	return sb.String()
 }
 
+// meanStd shows a row's top-1 in percent as "mean ± std" over its seeds, or
+// "mean (1 seed)" where one seed has no spread to show; unit follows the mean.
+func meanStd(r Row, unit string) string {
+	if r.Seeds < 2 {
+		return fmt.Sprintf("%.1f%s (1 seed)", 100*r.Mean, unit)
+	}
+	return fmt.Sprintf("%.1f%s ± %.1f", 100*r.Mean, unit, 100*r.Std)
+}
+
 // headlineTable writes one protocol's mean ± std table, inits by budgets,
 // its columns aligned by characters (not bytes: "±" and "–" take two and
 // three).
@@ -71,7 +80,7 @@ func headlineTable(sb *strings.Builder, res *Results, proto Protocol) {
 			r, ok := findRow(res.Rows, init, b, proto)
 			cell := "–"
 			if ok {
-				cell = fmt.Sprintf("%.1f ± %.1f", 100*r.Mean, 100*r.Std)
+				cell = meanStd(r, "")
 				if r.HasGain && init != InitScratch {
 					cell += fmt.Sprintf(" (%+.0f)", 100*r.GainMean)
 				}
@@ -234,8 +243,8 @@ func verdict(res *Results) string {
 		if !ok || !okS {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %.1f%% ± %.1f top-1 against %.1f%% ± %.1f from scratch (%+.1f points)",
-			proto, best.Init, 100*best.Mean, 100*best.Std, 100*scratch.Mean, 100*scratch.Std, 100*(best.Mean-scratch.Mean)))
+		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %s top-1 against %s from scratch (%+.1f points)",
+			proto, best.Init, meanStd(best, "%"), meanStd(scratch, "%"), 100*(best.Mean-scratch.Mean)))
 	}
 	if len(parts) == 0 {
 		return "No self-supervised method was compared with scratch."

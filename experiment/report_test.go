@@ -43,10 +43,10 @@ func TestHeadlineColumnsLineUp(t *testing.T) {
 		Config: Config{Methods: []string{"camera", "vcop:1+rotation:0.5"}, Labels: []string{"2/class", "all"}, Seeds: 3,
 			Protocols: []Protocol{Linear}},
 		Rows: []Row{
-			{Init: InitScratch, Labels: "2/class", Protocol: Linear, Mean: 0.114, Std: 0.034},
-			{Init: InitScratch, Labels: "all", Protocol: Linear, Mean: 0.5, Std: 0.1},
-			{Init: "camera", Labels: "2/class", Protocol: Linear, Mean: 0.228, Std: 0.063, HasGain: true, GainMean: 0.114},
-			{Init: "vcop:1+rotation:0.5", Labels: "all", Protocol: Linear, Mean: 0.61, Std: 0.02, HasGain: true, GainMean: -0.01},
+			{Init: InitScratch, Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.114, Std: 0.034},
+			{Init: InitScratch, Labels: "all", Protocol: Linear, Seeds: 3, Mean: 0.5, Std: 0.1},
+			{Init: "camera", Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.228, Std: 0.063, HasGain: true, GainMean: 0.114},
+			{Init: "vcop:1+rotation:0.5", Labels: "all", Protocol: Linear, Seeds: 3, Mean: 0.61, Std: 0.02, HasGain: true, GainMean: -0.01},
 		},
 	}
 	lines := strings.Split(strings.TrimRight(Headline(res), "\n"), "\n")
@@ -62,6 +62,23 @@ func TestHeadlineColumnsLineUp(t *testing.T) {
 	for _, want := range []string{"22.8 ± 6.3 (+11)", "61.0 ± 2.0 (-1)", "–"} {
 		if !strings.Contains(Headline(res), want) {
 			t.Errorf("headline lacks %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+}
+
+func TestMeanStdShowsNoSpreadForOneSeed(t *testing.T) {
+	cases := []struct {
+		row  Row
+		unit string
+		want string
+	}{
+		{Row{Seeds: 3, Mean: 0.2283, Std: 0.0634}, "", "22.8 ± 6.3"},
+		{Row{Seeds: 3, Mean: 0.2283, Std: 0.0634}, "%", "22.8% ± 6.3"},
+		{Row{Seeds: 1, Mean: 0.5}, "", "50.0 (1 seed)"},
+	}
+	for _, c := range cases {
+		if got := meanStd(c.row, c.unit); got != c.want {
+			t.Errorf("meanStd(%+v, %q) = %q, want %q", c.row, c.unit, got, c.want)
 		}
 	}
 }
