@@ -102,6 +102,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Out == "" || c.Data == "" {
 		return c, cli.Usagef("experiment: --data and --out are required")
 	}
+	if exists(filepath.Join(c.Out, train.ConfigFile)) {
+		return c, cli.Usagef("experiment: --out %s holds a training run (%s); give an experiment directory of its own", c.Out, train.ConfigFile)
+	}
 	if err := (evaluate.LinearConfig{WeightDecay: c.ProbeWeightDecay}).Check(); err != nil {
 		return c, err // checked here too, so that it fails before any pretraining
 	}
