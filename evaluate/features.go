@@ -76,7 +76,7 @@ func (c FeatureConfig) network() (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := newNetwork(spec, kind, c.Ckpt, c.Runtime)
+	net, err := newNetwork(spec, kind, "--ckpt", c.Ckpt, c.Runtime)
 	if err != nil {
 		return nil, err
 	}

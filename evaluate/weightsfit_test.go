@@ -63,6 +63,20 @@ func TestWeightsMustFitTheBackbone(t *testing.T) {
 		t.Fatal(err)
 	}
 	resnet := ModelSpec{Arch: "r3d-small", Widths: []int{8, 8, 8, 8}, Frames: 4, Stride: 1, Size: 16}
+	rbb, err := resnet.Backbone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rstore := model.NewStore()
+	if err := (&network{backend: backend, store: rstore, spec: resnet, bb: rbb}).ensureBackbone(1); err != nil {
+		t.Fatal(err)
+	}
+	resnetFile := filepath.Join(dir, "resnet.safetensors")
+	if err := train.SaveStore(rstore, resnetFile, BackboneScope); err != nil {
+		t.Fatal(err)
+	}
+	narrower := resnet
+	narrower.Widths = []int{4, 8, 8, 8}
 	rt := Runtime{Engine: backend}
 	cases := []struct {
 		name string
@@ -73,9 +87,11 @@ func TestWeightsMustFitTheBackbone(t *testing.T) {
 		{"a token-pretrained ViT as a ViT", spec, whole, true},
 		{"a ViT missing a block weight", spec, holed, false},
 		{"ViT weights as a ResNet", resnet, whole, false},
+		{"ResNet weights as the same ResNet", resnet, resnetFile, true},
+		{"ResNet weights as a narrower one", narrower, resnetFile, false},
 	}
 	for _, c := range cases {
-		n, err := newNetwork(c.spec, InitFile, c.file, rt)
+		n, err := newNetwork(c.spec, InitFile, "--init", c.file, rt)
 		if n != nil {
 			n.close()
 		}
