@@ -282,3 +282,29 @@ func TestInterruptWithJobsResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestRunParallelKeepsRealErrors: an interrupt that comes after a run failed
+// for its own reason, or after every run finished, must not hide that
+// failure or report unfinished work.
+func TestRunParallelKeepsRealErrors(t *testing.T) {
+	boom := errors.New("boom")
+	ctx, cancel := context.WithCancel(context.Background())
+	err := runParallel(ctx, 3, 1, func(ctx context.Context, i int) error {
+		cancel() // Ctrl-C arrives while the first run fails on its own
+		return boom
+	})
+	if !errors.Is(err, boom) || strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("a failed run, then an interrupt: error %v, want boom itself", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	err = runParallel(ctx, 2, 2, func(ctx context.Context, i int) error {
+		if i == 1 {
+			defer cancel() // the interrupt comes as the last run returns
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("every run finished before the interrupt: error %v, want nil", err)
+	}
+}

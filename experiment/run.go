@@ -416,8 +416,9 @@ func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string]
 // runParallel calls job(ctx, i) for every i in [0, n), at most jobs at a
 // time, in order of i. After the first error it starts no new job but lets
 // the running ones finish, so that their work is kept; it returns that first
-// error. When ctx ends, it returns instead one error, wrapping ctx's, that
-// says how many jobs did not finish and that running again resumes.
+// error. When ctx ends before every job finished, and no job failed for
+// another reason, it returns instead one error, wrapping ctx's, that says how
+// many jobs did not finish and that running again resumes.
 func runParallel(ctx context.Context, n, jobs int, job func(ctx context.Context, i int) error) error {
 	var (
 		wg       sync.WaitGroup
@@ -453,11 +454,13 @@ func runParallel(ctx context.Context, n, jobs int, job func(ctx context.Context,
 		}(started)
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
+	unfinished := n - int(finished.Load())
+	if ctx.Err() != nil && unfinished > 0 && (first == nil || errors.Is(first, ctx.Err())) {
 		// Said at the experiment's level: a run's own message would point to
-		// its --resume flag, which experiment does for itself.
+		// its --resume flag, which experiment does for itself. A run that
+		// failed for another reason keeps its own error.
 		return fmt.Errorf("experiment: interrupted with %d of %d runs unfinished (run the same command again to resume: finished runs are kept): %w",
-			n-int(finished.Load()), n, ctx.Err())
+			unfinished, n, ctx.Err())
 	}
 	return first
 }
