@@ -60,6 +60,15 @@ func Headline(res *Results) string {
 	return sb.String()
 }
 
+// overSeeds says what a plot's points are: a mean ± std over seeds, or one
+// seed's value.
+func overSeeds(seeds int) string {
+	if seeds == 1 {
+		return "one seed"
+	}
+	return fmt.Sprintf("mean ± std over %d seeds", seeds)
+}
+
 // meanStd shows a row's top-1 in percent as "mean ± std" over its seeds, or
 // "mean (1 seed)" where one seed has no spread to show; unit follows the mean.
 func meanStd(r Row, unit string) string {
@@ -204,7 +213,7 @@ func buildDoc(res *Results, classes int) (*report.Doc, error) {
 		if err != nil {
 			return nil, err
 		}
-		doc.Image(fmt.Sprintf("label_efficiency_%s.png", proto), fmt.Sprintf("Label efficiency (%s): video top-1 against labeled videos per class, mean ± std over %d seeds", proto, cfg.Seeds), png)
+		doc.Image(fmt.Sprintf("label_efficiency_%s.png", proto), fmt.Sprintf("Label efficiency (%s): video top-1 against labeled videos per class, %s", proto, overSeeds(cfg.Seeds)), png)
 	}
 	if hasProtocol(cfg.Protocols, Retrieval) {
 		doc.Heading(2, "Retrieval (test videos query train videos, cosine, any-hit R@k, %)")

@@ -36,6 +36,21 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+func TestOneValueShowsNoSpread(t *testing.T) {
+	tb := NewTable("one seed", "top1")
+	for _, c := range []struct {
+		cell MeanStd
+		want string
+	}{
+		{MeanStd{Mean: 16.7, Std: 0, N: 1}, "16.70 (n = 1)"},
+		{MeanStd{Mean: 16.7, Std: 1.2, N: 3}, "16.70 ± 1.20"},
+	} {
+		if got := tb.Text(c.cell); got != c.want {
+			t.Errorf("Text(%+v) = %q, want %q", c.cell, got, c.want)
+		}
+	}
+}
+
 func TestTableFormats(t *testing.T) {
 	tb := sampleTable()
 	md := tb.Markdown()

@@ -84,6 +84,9 @@ func (t *Table) Text(cell any) string {
 		if math.IsNaN(v.Mean) {
 			return "–"
 		}
+		if v.N == 1 { // one value has no spread to show
+			return t.float(v.Mean) + " (n = 1)"
+		}
 		return t.float(v.Mean) + " ± " + t.float(v.Std)
 	case float64:
 		return t.float(v)
