@@ -32,6 +32,9 @@ func TestZeroAndNegativeFlagsAreRefused(t *testing.T) {
 		{[]string{"predict", "--ckpt", "r", "a.mp4", "--clips=-3"}, "--clips must be at least 1"},
 		{[]string{"predict", "--ckpt", "r", "a.mp4", "--hop=-1"}, "--hop must be at least 0"},
 		{[]string{"eval", "--data", "d", "--ckpt", "r", "--workers=-1"}, "--workers must be at least 0"},
+		{[]string{"experiment", "--data", "d", "--out", "o"}, ""},
+		{[]string{"experiment", "--data", "d", "--out", "o", "--seeds", "0"}, "--seeds must be at least 1"},
+		{[]string{"experiment", "--data", "d", "--out", "o", "--pretrain-epochs", "0"}, "--pretrain-epochs must be at least 1"},
 	}
 	for _, c := range cases {
 		var root CLI
