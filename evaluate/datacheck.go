@@ -104,7 +104,7 @@ type runRecord struct {
 // readRunRecord reads the record of the run in dir; ok is false when dir
 // holds no run that trained on a labeled split.
 func readRunRecord(dir string) (rec runRecord, ok bool) {
-	for _, f := range []string{train.ConfigFile, "linear.json"} {
+	for _, f := range []string{train.ConfigFile, LinearFile} {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil || json.Unmarshal(data, &rec) != nil {
 			continue

@@ -523,7 +523,7 @@ func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
 	for k, v := range cfg.Info {
 		info[k] = v
 	}
-	for k, v := range recordedInfo(append(definingSettings(cfg, n.spec), dataSettings(cfg, videos, len(n.spec.Classes))...)) {
+	for k, v := range train.RecordedInfo(append(definingSettings(cfg, n.spec), dataSettings(cfg, videos, len(n.spec.Classes))...)) {
 		info[k] = v
 	}
 	info["protocol"] = "finetune"

@@ -115,17 +115,6 @@ func preciseBNBatches(cfg FinetuneConfig, videos int) int {
 	return defaultPreciseBNBatches(videos, max(1, min(cfg.Batch, videos)))
 }
 
-// recordedInfo is the "info." part of settings, keyed as the record's info.
-func recordedInfo(settings []train.Setting) map[string]any {
-	info := map[string]any{}
-	for _, s := range settings {
-		if k, ok := strings.CutPrefix(s.Key, "info."); ok {
-			info[k] = s.Value
-		}
-	}
-	return info
-}
-
 // openResume returns the record of the run cfg resumes, after checking that
 // it was made by finetune with cfg's defining settings; nil when cfg starts
 // a run (no --resume, or no checkpoint in Out). It writes nothing.
@@ -159,11 +148,11 @@ func checkResumeData(cfg FinetuneConfig, rec train.RunRecord, subset []dataset.S
 	}
 	fix := "restore the dataset it was made with, or use a new --out without --resume"
 	if list, err := os.ReadFile(filepath.Join(cfg.Out, SubsetFile)); err == nil && string(list) != subsetList(subset) {
-		return cli.Usagef("cannot resume %s: the labeled training videos of --data %s (--labels %s, --seed %d) are not the %d listed in its %s; %s",
+		return train.MismatchErrorf("cannot resume %s: the labeled training videos of --data %s (--labels %s, --seed %d) are not the %d listed in its %s; %s",
 			cfg.Out, cfg.DataRoot, cfg.Labels, cfg.Seed, strings.Count(string(list), "\n"), SubsetFile, fix)
 	}
 	if have, err := readOwnSpec(cfg.Out); err == nil && have != nil && have.Classes != nil && !slices.Equal(have.Classes, classes) {
-		return cli.Usagef("cannot resume %s: it was made for the classes %v of its %s, --data %s now has %v; %s",
+		return train.MismatchErrorf("cannot resume %s: it was made for the classes %v of its %s, --data %s now has %v; %s",
 			cfg.Out, have.Classes, ModelFile, cfg.DataRoot, classes, fix)
 	}
 	return nil

@@ -34,7 +34,7 @@ func ReadRunRecord(path string) (RunRecord, error) {
 		if err == nil {
 			err = errors.New("not a JSON object")
 		}
-		return nil, cli.Usagef("%s: not a run record (%v); remove it, or use a new --out without --resume", path, err)
+		return nil, cli.Usagef("%s: not a run record (%v), so the run cannot be resumed; use a new --out without --resume", path, err)
 	}
 	return rec, nil
 }
@@ -78,6 +78,25 @@ type Setting struct {
 	// Fix, when set, says how to repair a difference, given the recorded
 	// value; the default is "rerun with <Name> <recorded value>".
 	Fix func(recorded string) string
+}
+
+// RecordedInfo is the "info." part of settings, keyed as a record's info
+// map, so that a command records exactly what it later checks.
+func RecordedInfo(settings []Setting) map[string]any {
+	info := map[string]any{}
+	for _, s := range settings {
+		if k, ok := strings.CutPrefix(s.Key, "info."); ok {
+			info[k] = s.Value
+		}
+	}
+	return info
+}
+
+// MismatchErrorf is a usage error, formatted as by cli.Usagef, that also
+// wraps ErrResumeMismatch: for differences a command finds beyond Check's
+// settings (its data, its class list).
+func MismatchErrorf(format string, args ...any) error {
+	return mismatchError{cli.Usagef(format, args...)}
 }
 
 // CommandSetting is the first setting of every command's list: the command

@@ -31,3 +31,15 @@ func TestRunRecordCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordedInfoAndMismatchErrorf(t *testing.T) {
+	info := RecordedInfo([]Setting{{Key: "info.method", Value: "camera"}, {Key: "config.lr", Value: 0.1}, {Key: "info.size", Value: 32}})
+	if len(info) != 2 || info["method"] != "camera" || info["size"] != 32 {
+		t.Errorf("RecordedInfo = %v, want the two info settings", info)
+	}
+	err := MismatchErrorf("cannot resume %s", "run")
+	var u *cli.UsageError
+	if !errors.As(err, &u) || !errors.Is(err, ErrResumeMismatch) || err.Error() != "cannot resume run" {
+		t.Errorf("MismatchErrorf: %v must be a usage error wrapping ErrResumeMismatch", err)
+	}
+}

@@ -289,7 +289,7 @@ func trainConfig(c Config) train.Config {
 // dataSettings), and what finetune and evaluate read from its "info" (arch,
 // width, frames, stride and size).
 func runOptions(c Config, backend compute.Backend, videos int) []train.Option {
-	info := recordedInfo(append(definingSettings(c), dataSettings(c, videos)...))
+	info := train.RecordedInfo(append(definingSettings(c), dataSettings(c, videos)...))
 	info["backbone_file"], info["version"], info["backend"] = BackboneFile, c.Version, backend.Name()
 	opts := []train.Option{train.WithResume(c.Resume), train.WithInfo(info)}
 	if c.Quiet {

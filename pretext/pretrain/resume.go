@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/vidrep/vidrep/dataset"
 	"github.com/vidrep/vidrep/internal/cli"
@@ -64,17 +63,6 @@ func dataSettings(c Config, videos int) []train.Setting {
 		{Name: "pretraining videos", Key: "info.videos", Value: videos,
 			Fix: func(string) string { return "restore the dataset in " + c.Data + " it was made with" }},
 	}
-}
-
-// recordedInfo is the "info." part of settings, keyed as config.json's info.
-func recordedInfo(settings []train.Setting) map[string]any {
-	info := map[string]any{}
-	for _, s := range settings {
-		if k, ok := strings.CutPrefix(s.Key, "info."); ok {
-			info[k] = s.Value
-		}
-	}
-	return info
 }
 
 // openResume returns the record of the run c resumes, after checking that
