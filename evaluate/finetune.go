@@ -138,6 +138,13 @@ func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
 	if c.Init == "" {
 		c.Init = "scratch"
 	}
+	if c.Init != "scratch" {
+		// Recorded absolute, so that a resume from another directory, or
+		// the leak check of a later run, finds the same weights.
+		if abs, err := filepath.Abs(c.Init); err == nil {
+			c.Init = abs
+		}
+	}
 	if c.Labels == "" {
 		c.Labels = "all"
 	}

@@ -128,7 +128,7 @@ func (r RunRecord) Check(runDir string, settings ...Setting) error {
 				return fmt.Errorf("resume check of %s: %w", s.Name, err)
 			}
 		}
-		if sameJSON(old, now) || (s.Path && samePath(old, now)) {
+		if sameJSON(old, now) || (s.Path && (samePath(old, now) || lostRelativePath(old))) {
 			continue
 		}
 		return s.mismatch(runDir, old, now)
@@ -256,6 +256,19 @@ func samePath(a, b any) bool {
 	}
 	fy, err := os.Stat(y)
 	return err == nil && os.SameFile(fx, fy)
+}
+
+// lostRelativePath reports whether a recorded path is relative and names
+// nothing from the current directory: it was typed in another directory, so
+// whether it is the path given now cannot be told, and it is not held
+// against the run.
+func lostRelativePath(recorded any) bool {
+	p, ok := recorded.(string)
+	if !ok || p == "" || filepath.IsAbs(p) {
+		return false
+	}
+	_, err := os.Stat(p)
+	return err != nil
 }
 
 // showJSON renders a decoded JSON value for a message.

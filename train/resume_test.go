@@ -8,7 +8,7 @@ import (
 )
 
 func TestRunRecordCheck(t *testing.T) {
-	rec := RunRecord{"info": map[string]any{"method": "camera", "data": "/d/"}}
+	rec := RunRecord{"info": map[string]any{"method": "camera", "data": "/d/", "init": "no/such/relative/run"}}
 	cases := []struct {
 		name     string
 		settings []Setting
@@ -19,6 +19,8 @@ func TestRunRecordCheck(t *testing.T) {
 		{"a key the record lacks, old value unknown", []Setting{{Name: "--gap", Key: "info.gap", Value: 2}}, false},
 		{"a key the record lacks, old value known", []Setting{{Name: "--gap", Key: "info.gap", Value: 2, Old: 0}}, true},
 		{"another value", []Setting{{Name: "--method", Key: "info.method", Value: "rotation"}}, true},
+		{"a relative path typed in another directory", []Setting{{Name: "--init", Key: "info.init", Value: "/abs/run", Path: true}}, false},
+		{"an absolute path to another run", []Setting{{Name: "--data", Key: "info.data", Value: "/elsewhere", Path: true}}, true},
 	}
 	for _, c := range cases {
 		err := rec.Check("run", c.settings...)
