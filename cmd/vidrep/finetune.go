@@ -68,11 +68,10 @@ type FinetuneCmd struct {
 	RuntimeFlags
 }
 
-// Run executes the command.
-func (c *FinetuneCmd) Run() error {
-	ctx, stop := signalContext()
-	defer stop()
-	res, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
+// config is the FinetuneConfig the flags ask for: a flag given as 0 where
+// the config reads zero as "the default" sets the matching No* field.
+func (c *FinetuneCmd) config() evaluate.FinetuneConfig {
+	return evaluate.FinetuneConfig{
 		DataRoot: c.Data, Format: c.Format, Split: c.Split, Labels: c.Labels, Out: c.Out, Init: c.Init,
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		Linear: c.Linear, LinearClips: c.LinearClips, LinearCfg: evaluate.LinearConfig{WeightDecay: c.ProbeWD},
@@ -84,7 +83,14 @@ func (c *FinetuneCmd) Run() error {
 		Seed: c.Seed, Resume: c.Resume, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops, SkipEval: c.NoEval,
 		Info:    map[string]any{"version": version, "command": "finetune"},
 		Runtime: c.runtime(c.Batch),
-	})
+	}
+}
+
+// Run executes the command.
+func (c *FinetuneCmd) Run() error {
+	ctx, stop := signalContext()
+	defer stop()
+	res, err := evaluate.Finetune(ctx, c.config())
 	if err != nil {
 		return err
 	}

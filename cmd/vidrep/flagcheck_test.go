@@ -51,3 +51,31 @@ func TestZeroAndNegativeFlagsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestFinetuneZeroFlagsAskForZero checks the CLI's side of c32499f: a 0 for
+// a setting the library reads as "the default" must set its No* field.
+func TestFinetuneZeroFlagsAskForZero(t *testing.T) {
+	base := []string{"finetune", "--data", "d", "--out", "o"}
+	for _, c := range []struct {
+		args                 []string
+		noMult, noWD, noWarm bool
+	}{
+		{base, false, false, false},
+		{append(base, "--weight-decay", "0"), false, true, false},
+		{append(base, "--warmup-epochs", "0", "--backbone-lr-mult", "0"), true, false, true},
+	} {
+		var root CLI
+		p, err := newParser(&root, kong.Exit(func(int) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Parse(c.args); err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		cfg := root.Finetune.config()
+		if cfg.NoBackboneLR != c.noMult || cfg.NoWeightDecay != c.noWD || cfg.NoWarmup != c.noWarm {
+			t.Errorf("%v: NoBackboneLR %v NoWeightDecay %v NoWarmup %v, want %v %v %v",
+				c.args, cfg.NoBackboneLR, cfg.NoWeightDecay, cfg.NoWarmup, c.noMult, c.noWD, c.noWarm)
+		}
+	}
+}
