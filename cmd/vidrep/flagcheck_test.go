@@ -3,8 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-
-	"github.com/alecthomas/kong"
 )
 
 // TestZeroAndNegativeFlagsAreRefused: QA found --epochs 0, --size 0 and
@@ -37,12 +35,7 @@ func TestZeroAndNegativeFlagsAreRefused(t *testing.T) {
 		{[]string{"experiment", "--data", "d", "--out", "o", "--pretrain-epochs", "0"}, "--pretrain-epochs must be at least 1"},
 	}
 	for _, c := range cases {
-		var root CLI
-		p, err := newParser(&root, kong.Exit(func(int) {}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = p.Parse(c.args)
+		_, _, err := parseArgs(t, c.args...)
 		if c.want == "" && err != nil {
 			t.Errorf("%v: %v", c.args, err)
 		}
@@ -64,12 +57,8 @@ func TestFinetuneZeroFlagsAskForZero(t *testing.T) {
 		{append(base, "--weight-decay", "0"), false, true, false},
 		{append(base, "--warmup-epochs", "0", "--backbone-lr-mult", "0"), true, false, true},
 	} {
-		var root CLI
-		p, err := newParser(&root, kong.Exit(func(int) {}))
+		root, _, err := parseArgs(t, c.args...)
 		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.Parse(c.args); err != nil {
 			t.Fatalf("%v: %v", c.args, err)
 		}
 		cfg := root.Finetune.config()

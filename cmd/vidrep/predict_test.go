@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alecthomas/kong"
-
 	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/internal/testvideo"
 )
@@ -88,12 +86,7 @@ func TestTransferCommandsParse(t *testing.T) {
 		{[]string{"features", "--data", "d", "--ckpt", "r", "--out", "f", "--subset", "nope"}, false},
 	}
 	for _, c := range cases {
-		var root CLI
-		p, err := newParser(&root, kong.Exit(func(int) {}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = p.Parse(c.args)
+		_, _, err := parseArgs(t, c.args...)
 		if (err == nil) != c.ok {
 			t.Errorf("%v: parse error %v, want ok=%v", c.args, err, c.ok)
 		}

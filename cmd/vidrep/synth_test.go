@@ -13,15 +13,23 @@ import (
 	"github.com/vidrep/vidrep/synth"
 )
 
-// parseSynth parses a vidrep command line and returns the synth command.
-func parseSynth(t *testing.T, args ...string) (*SynthCmd, *kong.Context, error) {
+// parseArgs parses a vidrep command line (without the program name) into a
+// new CLI, with kong's exit turned off.
+func parseArgs(t *testing.T, args ...string) (*CLI, *kong.Context, error) {
 	t.Helper()
-	var root CLI
-	p, err := newParser(&root, kong.Exit(func(int) {}))
+	root := &CLI{}
+	p, err := newParser(root, kong.Exit(func(int) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	kctx, err := p.Parse(args)
+	return root, kctx, err
+}
+
+// parseSynth parses a vidrep command line and returns the synth command.
+func parseSynth(t *testing.T, args ...string) (*SynthCmd, *kong.Context, error) {
+	t.Helper()
+	root, kctx, err := parseArgs(t, args...)
 	return &root.Synth, kctx, err
 }
 
