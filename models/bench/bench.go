@@ -21,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/vidrep/vidrep/internal/cli"
 	"github.com/vidrep/vidrep/internal/engine"
 	"github.com/vidrep/vidrep/internal/memstat"
 	"github.com/vidrep/vidrep/models"
@@ -56,19 +57,19 @@ type Result struct {
 func (c *Config) check() error {
 	switch {
 	case c.Batch < 1:
-		return fmt.Errorf("--batch must be >= 1, got %d", c.Batch)
+		return cli.Usagef("--batch must be >= 1, got %d", c.Batch)
 	case c.Frames < 1:
-		return fmt.Errorf("--frames must be >= 1, got %d", c.Frames)
+		return cli.Usagef("--frames must be >= 1, got %d", c.Frames)
 	case c.Size < 16:
-		return fmt.Errorf("--size must be >= 16, got %d", c.Size)
+		return cli.Usagef("--size must be >= 16, got %d", c.Size)
 	case c.Steps < 1:
-		return fmt.Errorf("--steps must be >= 1, got %d", c.Steps)
+		return cli.Usagef("--steps must be >= 1, got %d", c.Steps)
 	case c.Warmup < 0:
-		return fmt.Errorf("--warmup must be >= 0, got %d", c.Warmup)
+		return cli.Usagef("--warmup must be >= 0, got %d", c.Warmup)
 	case c.DType != "f32" && c.DType != "bf16":
-		return fmt.Errorf("--dtype must be f32 or bf16, got %q", c.DType)
+		return cli.Usagef("--dtype must be f32 or bf16, got %q", c.DType)
 	case c.Classes < 0:
-		return fmt.Errorf("--classes must be >= 0 (0: 10), got %d", c.Classes)
+		return cli.Usagef("--classes must be >= 0 (0: 10), got %d", c.Classes)
 	}
 	if c.Classes == 0 {
 		c.Classes = 10
@@ -87,7 +88,7 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 		err = models.CheckClip(bb, cfg.Frames, cfg.Size)
 	}
 	if err != nil {
-		return res, err
+		return res, cli.Usagef("%v", err)
 	}
 	dtype := dtypes.Float32
 	if cfg.DType == "bf16" {
