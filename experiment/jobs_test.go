@@ -308,3 +308,31 @@ func TestRunParallelKeepsRealErrors(t *testing.T) {
 		t.Errorf("every run finished before the interrupt: error %v, want nil", err)
 	}
 }
+
+// TestOnceLogfSaysEachLineOnce: every cell loads the same data, so a warning
+// about it must reach the log once per experiment, not once per cell.
+func TestOnceLogfSaysEachLineOnce(t *testing.T) {
+	var buf bytes.Buffer
+	logf := onceLogf(&buf)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			logf("warning: %s", "--labels 50/class: 3 classes have fewer")
+			logf("loader: skipping %s", "a.mp4")
+		}()
+	}
+	wg.Wait()
+	logf("loader: skipping %s", "b.mp4")
+	want := []string{"vidrep: warning: --labels 50/class: 3 classes have fewer", "vidrep: loader: skipping a.mp4", "vidrep: loader: skipping b.mp4"}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("log:\n%s\nwant each of %q once", buf.String(), want)
+	}
+	for _, w := range want {
+		if strings.Count(buf.String(), w+"\n") != 1 {
+			t.Errorf("%q appears %d times in:\n%s", w, strings.Count(buf.String(), w+"\n"), buf.String())
+		}
+	}
+}

@@ -161,6 +161,11 @@ func (c Config) withDefaults() (Config, error) {
 	if _, ok := c.Log.(*lockedWriter); !ok {
 		c.Log = &lockedWriter{w: c.Log} // concurrent runs log through it
 	}
+	if c.Runtime.Logf == nil {
+		// Every cell loads the same data: its warnings (a short class, a
+		// video the loader skips) are said once, not once per cell.
+		c.Runtime.Logf = onceLogf(c.Log)
+	}
 	return c, nil
 }
 
@@ -200,6 +205,23 @@ func repeated(list []string) (string, bool) {
 		seen[v] = true
 	}
 	return "", false
+}
+
+// onceLogf returns a Logf that writes each distinct line to w once, as
+// "vidrep: LINE"; safe for concurrent runs.
+func onceLogf(w io.Writer) func(format string, args ...any) {
+	var mu sync.Mutex
+	said := map[string]bool{}
+	return func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		mu.Lock()
+		defer mu.Unlock()
+		if said[line] {
+			return
+		}
+		said[line] = true
+		fmt.Fprintf(w, "vidrep: %s\n", strings.TrimRight(line, "\n"))
+	}
 }
 
 // lockedWriter serialises the writes of concurrent runs to one writer.
