@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"time"
@@ -21,6 +22,7 @@ type PrepareCmd struct {
 	Timeout   time.Duration `default:"5m" help:"Time limit per file; a file that takes longer is quarantined."`
 	MemLimit  int           `name:"mem-limit" default:"4096" help:"Memory (address space) limit per file in MiB."`
 	Retry     bool          `help:"Try again the files an earlier run quarantined, even if they did not change."`
+	Quiet     bool          `help:"No progress bar."`
 }
 
 // Run loads the dataset, lists every video once (all splits and the
@@ -39,8 +41,15 @@ func (c *PrepareCmd) Run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sum, err := prepare.Run(ctx, prepare.Options{Root: ds.Root, Paths: paths, Workers: c.Workers, ShortSide: c.ShortSide,
-		Timeout: c.Timeout, MemoryLimit: int64(c.MemLimit) << 20, Retry: c.Retry})
+	opt := prepare.Options{Root: ds.Root, Paths: paths, Workers: c.Workers, ShortSide: c.ShortSide,
+		Timeout: c.Timeout, MemoryLimit: int64(c.MemLimit) << 20, Retry: c.Retry}
+	if c.Quiet {
+		opt.Progress = io.Discard
+	}
+	sum, err := prepare.Run(ctx, opt)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("prepare %s: interrupted; run the same command again to continue (files already cached are kept): %w", ds.Root, err)
+	}
 	if err != nil {
 		return fmt.Errorf("prepare %s: %w", ds.Root, err)
 	}

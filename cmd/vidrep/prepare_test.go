@@ -28,7 +28,7 @@ func TestPrepareCommandHostileDataset(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(data, "unlabeled.txt"), []byte("train/c0/gone.mp4\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := runCLI(t, "prepare", "--data", data, "--workers", "2"); err != nil {
+	if err := runCLI(t, "prepare", "--data", data, "--workers", "2", "--quiet"); err != nil {
 		t.Fatalf("prepare failed on a dataset with bad files: %v (exit code %d)", err, cli.ExitCode(err))
 	}
 	for _, rel := range good {
