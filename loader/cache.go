@@ -87,6 +87,8 @@ func noticeStale(logf func(string, ...any), root string, index prepare.Index) {
 
 // QuarantinedFiles reads root's prepare quarantine report into a map from
 // the cleaned sample path to prepare's reason (empty when there is none).
+// A file that changed since prepare quarantined it is left out: it is read
+// again, and reported again if it still fails.
 func QuarantinedFiles(root string) (map[string]string, error) {
 	q, err := prepare.LoadQuarantine(root)
 	if err != nil {
@@ -94,7 +96,9 @@ func QuarantinedFiles(root string) (map[string]string, error) {
 	}
 	out := make(map[string]string, len(q.Files))
 	for _, f := range q.Files {
-		out[filepath.Clean(f.Source)] = f.Reason
+		if !f.Changed(root) {
+			out[filepath.Clean(f.Source)] = f.Reason
+		}
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 )
@@ -16,6 +17,25 @@ type Failure struct {
 	Reason      string `json:"reason"` // one line: why it failed and what to do
 	SourceSize  int64  `json:"source_size,omitempty"`
 	SourceMTime int64  `json:"source_mtime,omitempty"`
+}
+
+// Changed reports whether the quarantined file at root has changed since
+// prepare gave up on it (another size or modification time, or a file that
+// was missing and now exists), so that its verdict no longer holds; a file
+// now missing has not changed in this sense.
+func (f Failure) Changed(root string) bool {
+	p := f.Source
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return false
+	}
+	if f.SourceSize == 0 && f.SourceMTime == 0 {
+		return true // quarantined as missing, or before sizes were recorded: it is there now
+	}
+	return f.SourceSize != st.Size() || f.SourceMTime != st.ModTime().UnixNano()
 }
 
 // Quarantine is the report written to <root>/.vidrep/quarantine.json.
