@@ -169,8 +169,12 @@ func LoadIndex(root string) (map[string]Entry, error) {
 
 // matches reports whether st, the source as it is now, is the file e was
 // made from (same size and modification time as recorded).
-func (e Entry) matches(st os.FileInfo) bool {
-	return e.SourceSize == st.Size() && e.SourceMTime == st.ModTime().UnixNano()
+func (e Entry) matches(st os.FileInfo) bool { return sameSource(e.SourceSize, e.SourceMTime, st) }
+
+// sameSource reports whether st, a source as it is now, has the size and
+// modification time (Unix ns) prepare recorded of it.
+func sameSource(size, mtime int64, st os.FileInfo) bool {
+	return size == st.Size() && mtime == st.ModTime().UnixNano()
 }
 
 // writeAtomic writes data to path through a temporary file in the same

@@ -269,7 +269,7 @@ func (j *job) one(ctx context.Context, src string) (outcome, Entry, error) {
 		if e, ok := j.upToDate(src, st); ok {
 			return skipped, e, nil
 		}
-		if f, ok := j.prevQ[src]; ok && !j.opt.Retry && f.SourceSize == st.Size() && f.SourceMTime == st.ModTime().UnixNano() {
+		if f, ok := j.prevQ[src]; ok && !j.opt.Retry && f.matches(st) {
 			return quarantined, Entry{}, j.quarantine(f, errors.New(f.Reason))
 		}
 		e, err := j.encode(ctx, src, st)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 )
@@ -24,19 +23,19 @@ type Failure struct {
 // was missing and now exists), so that its verdict no longer holds; a file
 // now missing has not changed in this sense.
 func (f Failure) Changed(root string) bool {
-	p := f.Source
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(root, p)
-	}
-	st, err := os.Stat(p)
+	st, err := os.Stat(sourcePath(root, f.Source))
 	if err != nil {
 		return false
 	}
 	if f.SourceSize == 0 && f.SourceMTime == 0 {
 		return true // quarantined as missing, or before sizes were recorded: it is there now
 	}
-	return f.SourceSize != st.Size() || f.SourceMTime != st.ModTime().UnixNano()
+	return !f.matches(st)
 }
+
+// matches reports whether st, the file as it is now, is the one prepare
+// quarantined (same size and modification time as recorded).
+func (f Failure) matches(st os.FileInfo) bool { return sameSource(f.SourceSize, f.SourceMTime, st) }
 
 // Quarantine is the report written to <root>/.vidrep/quarantine.json.
 type Quarantine struct {
