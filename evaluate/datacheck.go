@@ -91,35 +91,36 @@ func trainedOnTest(run string, d *dataset.Dataset, n int, tests []dataset.Sample
 	return ""
 }
 
-// runRecord is what a fine-tuning or linear-probe run records about its
-// labeled training data: finetune's info in config.json (linear.json for a
-// linear probe), and SubsetFile.
-type runRecord struct {
-	Info struct {
-		Data  string `json:"data"`  // the dataset root it was given
-		Split int    `json:"split"` // 0 for runs that trained on no labels (pretrain, import)
-	} `json:"info"`
+// labeledRun returns the dataset root and the split the run in dir trained
+// on, from its record (readRecord: info.data, info.split); ok is false when
+// dir holds no run that trained on a labeled split (pretrain and import
+// record no split).
+func labeledRun(dir string) (data string, split int, ok bool) {
+	rec, err := readRecord(dir)
+	if err != nil {
+		return "", 0, false
+	}
+	d, _ := rec.Lookup("info.data")
+	s, _ := rec.Lookup("info.split")
+	data, _ = d.(string)
+	num, _ := s.(json.Number)
+	n, err := num.Int64()
+	if data == "" || err != nil || n < 1 {
+		return "", 0, false
+	}
+	return data, int(n), true
 }
 
-// readRunRecord reads the record of the run in dir; ok is false when dir
-// holds no run that trained on a labeled split.
-func readRunRecord(dir string) (rec runRecord, ok bool) {
-	for _, f := range []string{train.ConfigFile, LinearFile} {
-		data, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil || json.Unmarshal(data, &rec) != nil {
-			continue
-		}
-		if rec.Info.Data != "" && rec.Info.Split > 0 {
-			return rec, true
-		}
-	}
-	return rec, false
+// readRecord reads the record of the fine-tuning or linear-probe run in dir:
+// its config.json, or LinearFile for a probe (which has no config.json).
+func readRecord(dir string) (train.RunRecord, error) {
+	return train.FindRecord(dir, train.ConfigFile, LinearFile)
 }
 
 // runLeak checks one run of the chain that starts at run (see trainedOnTest).
 func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample) string {
-	rec, ok := readRunRecord(dir)
-	if !ok || !sameDir(rec.Info.Data, d.Root) {
+	data, split, ok := labeledRun(dir)
+	if !ok || !train.SamePath(data, d.Root) {
 		return ""
 	}
 	who := dir
@@ -128,11 +129,11 @@ func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample)
 	}
 	list, err := os.ReadFile(filepath.Join(dir, SubsetFile))
 	if err != nil {
-		if rec.Info.Split == n {
+		if split == n {
 			return ""
 		}
 		return fmt.Sprintf("split %d: %s was trained on split %d of this dataset, whose training videos may include this split's test videos, so scores here may be inflated; use split %d",
-			n, who, rec.Info.Split, rec.Info.Split)
+			n, who, split, split)
 	}
 	trained := map[string]bool{}
 	for _, ln := range strings.Split(string(list), "\n") {
@@ -151,21 +152,10 @@ func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample)
 	if count == 0 {
 		return ""
 	}
-	if rec.Info.Split == n {
+	if split == n {
 		return fmt.Sprintf("split %d: %d of %d test videos were training videos of %s (split %d of this dataset, before its split files changed; first: %s), so scores here are inflated; fine-tune a new run on the current split",
 			n, count, len(tests), who, n, first)
 	}
 	return fmt.Sprintf("split %d: %d of %d test videos were training videos of %s (split %d of this dataset; first: %s), so scores here are inflated; use split %d, or a run that never trained on split %d's test videos",
-		n, count, len(tests), who, rec.Info.Split, first, rec.Info.Split, n)
-}
-
-// sameDir reports whether a and b name the same existing directory, however
-// spelled (relative, through a symbolic link).
-func sameDir(a, b string) bool {
-	fa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	fb, err := os.Stat(b)
-	return err == nil && os.SameFile(fa, fb)
+		n, count, len(tests), who, split, first, split, n)
 }

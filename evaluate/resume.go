@@ -125,15 +125,12 @@ func openResume(cfg FinetuneConfig, spec ModelSpec) (train.RunRecord, error) {
 	if _, err := os.Stat(filepath.Join(cfg.Out, train.CheckpointFile)); err != nil {
 		return nil, nil // nothing to resume: the run starts fresh
 	}
-	for _, name := range []string{train.ConfigFile, LinearFile} {
-		rec, err := train.ReadRunRecord(filepath.Join(cfg.Out, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
+	rec, err := readRecord(cfg.Out)
+	if err == nil {
 		return rec, rec.Check(cfg.Out, definingSettings(cfg, spec)...)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	return nil, cli.Usagef("cannot resume %s: it holds a checkpoint but neither %s nor %s, so it was not made by vidrep finetune (an import?); use a new --out without --resume",
 		cfg.Out, train.ConfigFile, LinearFile)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -97,6 +98,19 @@ func RecordedInfo(settings []Setting) map[string]any {
 // settings (its data, its class list).
 func MismatchErrorf(format string, args ...any) error {
 	return mismatchError{cli.Usagef(format, args...)}
+}
+
+// FindRecord reads the record of the run in dir: the first of names (such
+// as ConfigFile) that dir holds. When it holds none, the error satisfies
+// errors.Is(err, fs.ErrNotExist).
+func FindRecord(dir string, names ...string) (RunRecord, error) {
+	for _, name := range names {
+		rec, err := ReadRunRecord(filepath.Join(dir, name))
+		if !errors.Is(err, fs.ErrNotExist) {
+			return rec, err
+		}
+	}
+	return nil, fmt.Errorf("%s holds none of %v: %w", dir, names, fs.ErrNotExist)
 }
 
 // CommandSetting is the first setting of every command's list: the command
@@ -244,7 +258,13 @@ func sameNumber(a, b json.Number) bool {
 func samePath(a, b any) bool {
 	x, okA := a.(string)
 	y, okB := b.(string)
-	if !okA || !okB || x == "" || y == "" {
+	return okA && okB && SamePath(x, y)
+}
+
+// SamePath reports whether x and y name the same file, however spelled
+// (cleaned, relative, through a symbolic link); two empty paths do not.
+func SamePath(x, y string) bool {
+	if x == "" || y == "" {
 		return false
 	}
 	if filepath.Clean(x) == filepath.Clean(y) {
