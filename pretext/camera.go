@@ -304,9 +304,9 @@ func LocalCameraClip(raw *loader.RawClip, side int, views []View, win Window) (*
 // output point (qx, qy) (relative to the output's centre) rather than about
 // the view's centre: for the views of a zoom or a roll, which share one
 // centre, the source point that (qx, qy) shows is then the same in every
-// frame. A view that neither scales nor turns (a pan's) is unchanged. Near the frame's edge a turned window can reach
-// slightly past the frame (about a pixel at 112 pixels and 16 frames), where
-// WarpClip repeats the edge pixels.
+// frame. A view that neither scales nor turns (a pan's) is unchanged. Near
+// the frame's edge a turned window can reach slightly past the frame (about a
+// pixel at 112 pixels and 16 frames), where WarpClip repeats the edge pixels.
 func pivotAbout(v View, qx, qy, side float64) View {
 	scale := v.Side / side
 	cos, sin := math.Cos(v.Angle)*scale, math.Sin(v.Angle)*scale

@@ -179,7 +179,7 @@ func New(spec string, opts Options) (Method, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.LocalMotion > 0 && !slices.ContainsFunc(terms, func(t term) bool { return t.name == "camera" }) {
+	if opts.LocalMotion > 0 && !hasTerm(terms, "camera") {
 		return nil, fmt.Errorf("pretext: a local-motion share is a camera setting; %q has no camera term", spec)
 	}
 	if len(terms) == 1 && terms[0].weight == 1 {
@@ -192,7 +192,12 @@ func New(spec string, opts Options) (Method, error) {
 // an invalid spec has none.
 func HasTerm(spec, name string) bool {
 	terms, err := parseSpec(spec)
-	return err == nil && slices.ContainsFunc(terms, func(t term) bool { return t.name == name })
+	return err == nil && hasTerm(terms, name)
+}
+
+// hasTerm reports whether one of terms is the method name.
+func hasTerm(terms []term, name string) bool {
+	return slices.ContainsFunc(terms, func(t term) bool { return t.name == name })
 }
 
 // CheckSpec reports whether spec names registered methods with valid
