@@ -283,6 +283,8 @@ func TestConfigRefusesBadListsBeforeAnyWork(t *testing.T) {
 		{"a protocol twice", func(c *Config) { c.Protocols = []Protocol{Linear, Linear} }, `--protocols lists "linear" twice`},
 		{"an unknown method", func(c *Config) { c.Methods = []string{"nosuch"} }, "--methods"},
 		{"a budget not understood", func(c *Config) { c.Labels = []string{"abc"} }, `label budget "abc" not understood`},
+		{"a negative warm-up", func(c *Config) { c.PretrainWarmup = -1 }, "--pretrain-warmup must be 0 or more"},
+		{"a negative jobs count", func(c *Config) { c.Jobs = -1 }, "--jobs must be 0"},
 		{"a run directory as --out", func(c *Config) {
 			if err := os.WriteFile(filepath.Join(c.Out, train.ConfigFile), []byte("{}"), 0o644); err != nil {
 				t.Fatal(err)

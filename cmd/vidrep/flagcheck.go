@@ -63,14 +63,13 @@ func (c *PredictCmd) Validate() error {
 }
 
 // Validate implements kong's hook: experiment's counts are positive (the
-// experiment package reads zero as its default), the warm-up and jobs not
-// negative.
+// experiment package reads zero as its default). A negative warm-up or jobs
+// count, which the package refuses itself, is left to it.
 func (c *ExperimentCmd) Validate() error {
 	return checkMinimums(minimum{"workers", c.Workers, 0}, minimum{"split", c.Split, 1}, minimum{"seeds", c.Seeds, 1},
 		minimum{"frames", c.Frames, 1}, minimum{"stride", c.Stride, 1}, minimum{"size", c.Size, 1},
 		minimum{"pretrain-epochs", c.PretrainEpochs, 1}, minimum{"pretrain-batch", c.PretrainBatch, 1},
-		minimum{"pretrain-warmup", c.PretrainWarmup, 0}, minimum{"pretrain-seeds", c.PretrainSeeds, 1},
+		minimum{"pretrain-seeds", c.PretrainSeeds, 1},
 		minimum{"finetune-epochs", c.FinetuneEpochs, 1}, minimum{"finetune-batch", c.FinetuneBatch, 1},
-		minimum{"supervised-epochs", c.SupervisedEpochs, 1}, minimum{"eval-clips", c.EvalClips, 1},
-		minimum{"jobs", c.Jobs, 0})
+		minimum{"supervised-epochs", c.SupervisedEpochs, 1}, minimum{"eval-clips", c.EvalClips, 1})
 }
