@@ -46,10 +46,7 @@ type ModelSpec struct {
 
 // Backbone builds the spec's backbone and checks that its clips fit it.
 func (s ModelSpec) Backbone() (models.Backbone, error) {
-	bb, err := models.New(s.Arch, models.Options{Width: s.Width, Widths: s.Widths})
-	if err == nil && s.Frames > 0 && s.Size > 0 {
-		err = models.CheckClip(bb, s.Frames, s.Size)
-	}
+	bb, err := models.New(s.Arch, models.Options{Width: s.Width, Widths: s.Widths, Frames: s.Frames, Size: s.Size})
 	if err != nil {
 		return nil, cli.Usagef("%v", err)
 	}

@@ -56,15 +56,6 @@ type ClipChecker interface {
 	CheckClip(frames, size int) error
 }
 
-// CheckClip asks bb, when it is a ClipChecker, whether clips of frames x
-// size x size fit it; every other backbone takes any clip.
-func CheckClip(bb Backbone, frames, size int) error {
-	if cc, ok := bb.(ClipChecker); ok {
-		return cc.CheckClip(frames, size)
-	}
-	return nil
-}
-
 // Options configure a backbone built by New.
 type Options struct {
 	// Width multiplies every channel width (0 means 1). 0.125 turns
@@ -75,6 +66,10 @@ type Options struct {
 	Widths []int
 	// Tubelet is the ViT patch size (T,H,W); zero means 2x16x16.
 	Tubelet [3]int
+	// Frames and Size, when both are set, are the clips the backbone will
+	// see (Frames x Size x Size): New refuses a clip it cannot take
+	// (ClipChecker) instead of leaving it to fail in graph compilation.
+	Frames, Size int
 }
 
 // stageWidths applies Widths or Width to the default widths.
@@ -148,7 +143,16 @@ func New(name string, opts Options) (Backbone, error) {
 	if opts.Tubelet == [3]int{} {
 		opts.Tubelet = r.defaults.Tubelet
 	}
-	return r.ctor(name, opts)
+	bb, err := r.ctor(name, opts)
+	if err != nil || opts.Frames <= 0 || opts.Size <= 0 {
+		return bb, err
+	}
+	if cc, ok := bb.(ClipChecker); ok {
+		if err := cc.CheckClip(opts.Frames, opts.Size); err != nil {
+			return nil, err
+		}
+	}
+	return bb, nil
 }
 
 // scaleWidths multiplies widths by mult (0 keeps them), keeping each at least 1.

@@ -301,6 +301,8 @@ func TestNegativeWidthIsRefused(t *testing.T) {
 	}
 }
 
+// TestCheckClip: New refuses a clip that a backbone declares too small for
+// it (ClipChecker), when told the clip.
 func TestCheckClip(t *testing.T) {
 	cases := []struct {
 		arch          string
@@ -313,11 +315,7 @@ func TestCheckClip(t *testing.T) {
 		{"r3d-small", 1, 8, ""}, // declares no minimum
 	}
 	for _, c := range cases {
-		bb, err := New(c.arch, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = CheckClip(bb, c.frames, c.size)
+		_, err := New(c.arch, Options{Frames: c.frames, Size: c.size})
 		if (c.wantErrSubstr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.wantErrSubstr)) {
 			t.Errorf("%s %d frames %d px: error %v, want %q", c.arch, c.frames, c.size, err, c.wantErrSubstr)
 		}

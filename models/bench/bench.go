@@ -83,10 +83,9 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 	if err := cfg.check(); err != nil {
 		return res, err
 	}
-	bb, err := models.New(cfg.Arch, cfg.Options)
-	if err == nil {
-		err = models.CheckClip(bb, cfg.Frames, cfg.Size)
-	}
+	opts := cfg.Options
+	opts.Frames, opts.Size = cfg.Frames, cfg.Size
+	bb, err := models.New(cfg.Arch, opts)
 	if err != nil {
 		return res, cli.Usagef("%v", err)
 	}

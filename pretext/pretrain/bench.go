@@ -62,10 +62,7 @@ func Bench(c BenchConfig) (BenchResult, error) {
 	if c.Engine == nil {
 		return BenchResult{}, fmt.Errorf("bench pretrain: no backend to run on")
 	}
-	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
-	if err == nil {
-		err = models.CheckClip(bb, c.Frames, c.Size)
-	}
+	bb, err := models.New(c.Arch, models.Options{Width: c.Width, Frames: c.Frames, Size: c.Size})
 	if err != nil {
 		return BenchResult{}, cli.Usagef("bench pretrain: %v", err)
 	}

@@ -132,10 +132,7 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	bb, err := models.New(c.Arch, models.Options{Width: c.Width})
-	if err == nil {
-		err = models.CheckClip(bb, c.Frames, c.Size)
-	}
+	bb, err := models.New(c.Arch, models.Options{Width: c.Width, Frames: c.Frames, Size: c.Size})
 	if err != nil {
 		return nil, cli.Usagef("pretrain: %v", err)
 	}
