@@ -14,23 +14,7 @@ import (
 // encode does (the cached video is a stand-in: ReadIndex does not decode it).
 func fakeEntry(t *testing.T, root, src, content string) {
 	t.Helper()
-	sp := sourcePath(root, src)
-	if err := os.MkdirAll(filepath.Dir(sp), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(sp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// A past mtime, so that a rewrite in the test gets a different one even
-	// on file systems with coarse timestamps.
-	old := time.Now().Add(-time.Hour).Truncate(time.Second)
-	if err := os.Chtimes(sp, old, old); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(sp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := writeBackdated(t, sourcePath(root, src), content)
 	base, err := entryBase(root, src)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +31,29 @@ func fakeEntry(t *testing.T, root, src, content string) {
 	if err := writeSidecar(base, e); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeBackdated writes content to path (making its folder) with a
+// modification time an hour ago, so that a rewrite in the test gets a
+// different one even on file systems with coarse timestamps, and returns
+// what Stat says of it.
+func writeBackdated(t *testing.T, path, content string) os.FileInfo {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func TestReadIndexLeavesOutChangedSources(t *testing.T) {

@@ -4,26 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 func TestFailureChanged(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, body string) os.FileInfo {
-		p := filepath.Join(root, rel)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		old := time.Now().Add(-time.Hour).Truncate(time.Second)
-		if err := os.Chtimes(p, old, old); err != nil {
-			t.Fatal(err)
-		}
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	write := func(rel, body string) os.FileInfo { return writeBackdated(t, filepath.Join(root, rel), body) }
 	at := func(st os.FileInfo, rel string) Failure {
 		return Failure{Source: rel, Reason: "bad", SourceSize: st.Size(), SourceMTime: st.ModTime().UnixNano()}
 	}
