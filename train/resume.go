@@ -28,10 +28,8 @@ func ReadRunRecord(path string) (RunRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	var rec RunRecord
-	if err := dec.Decode(&rec); err != nil || rec == nil {
+	if err := decodeNumbers(data, &rec); err != nil || rec == nil {
 		if err == nil {
 			err = errors.New("not a JSON object")
 		}
@@ -191,11 +189,17 @@ func jsonValue(v any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var out any
+	err = decodeNumbers(data, &out)
+	return out, err
+}
+
+// decodeNumbers decodes JSON data into v, numbers as json.Number, so that a
+// record and a setting compare exactly (see sameNumber).
+func decodeNumbers(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var out any
-	err = dec.Decode(&out)
-	return out, err
+	return dec.Decode(v)
 }
 
 // sameJSON compares two decoded JSON values; numbers compare by value, so
