@@ -12,7 +12,7 @@ import (
 
 // VideoExts lists the file extensions (lower case, with the dot) that the
 // folder and unlabeled layouts treat as videos.
-var VideoExts = []string{".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ogv"}
+var VideoExts = []string{".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ogv", ".y4m"}
 
 // IsVideoName reports whether a file name has one of VideoExts.
 func IsVideoName(name string) bool {

@@ -12,10 +12,6 @@ import (
 	"github.com/asticode/go-astiav"
 )
 
-// maxPixels bounds the picture size accepted from a file header, so a
-// hostile header cannot make the scaler allocate gigabytes.
-const maxPixels = 8192 * 8192
-
 func init() {
 	// Hostile and slightly broken files make libav log a lot; errors are
 	// returned to the caller instead.

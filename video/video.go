@@ -4,13 +4,19 @@
 // vidrep (the loader, prepare, predict) does not care which library decodes.
 // The default implementation (build without the "noav" tag) uses go-astiav
 // over libavformat/libavcodec/libswscale 5.1; a binary built with -tags noav
-// has no decoder and Open returns ErrNoDecoder.
+// (for machines without libav, such as GPU servers) reads only raw YUV4MPEG2
+// (.y4m) files, with a pure-Go reader, and Open returns ErrNoDecoder for
+// anything else.
 package video
 
 import (
 	"errors"
 	"fmt"
 )
+
+// maxPixels bounds the picture size accepted from a file header, so a
+// hostile header cannot make a reader allocate gigabytes.
+const maxPixels = 8192 * 8192
 
 // Info describes a video stream as probed from its container.
 type Info struct {
@@ -68,7 +74,7 @@ type Opener interface {
 }
 
 // ErrNoDecoder is returned by Open in a binary built without a decoder (-tags noav).
-var ErrNoDecoder = errors.New("this vidrep binary was built without video decoding (tag noav); use a build with libav* 5.1")
+var ErrNoDecoder = errors.New("this vidrep binary was built without video decoding (tag noav): it reads only raw .y4m files; use a build with libav* 5.1, or convert with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m")
 
 // Validate checks a request's fields.
 func (r ClipRequest) Validate() error {

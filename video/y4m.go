@@ -1,0 +1,344 @@
+package video
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// y4mMagic starts every YUV4MPEG2 (.y4m) file: raw, uncompressed frames that
+// ffmpeg writes with `-f yuv4mpegpipe` or `-pix_fmt yuv420p out.y4m`.
+const y4mMagic = "YUV4MPEG2 "
+
+// maxHeaderLine bounds a stream or frame header line, so that a file that is
+// not really Y4M cannot make the reader buffer it whole.
+const maxHeaderLine = 4096
+
+// IsY4M reports whether the file at path starts like a YUV4MPEG2 stream.
+func IsY4M(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(y4mMagic))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == y4mMagic
+}
+
+// y4mFormat is what a stream header says about its frames.
+type y4mFormat struct {
+	width, height int
+	fps           float64
+	chromaW       int  // chroma plane width divisor (1 or 2); 0 for monochrome
+	chromaH       int  // chroma plane height divisor (1 or 2); 0 for monochrome
+	fullRange     bool // XCOLORRANGE=FULL: Y and chroma use 0-255
+}
+
+// planeSizes returns the bytes of the luma plane and of each chroma plane.
+func (f y4mFormat) planeSizes() (luma, chroma int) {
+	luma = f.width * f.height
+	if f.chromaW == 0 {
+		return luma, 0
+	}
+	return luma, ((f.width + f.chromaW - 1) / f.chromaW) * ((f.height + f.chromaH - 1) / f.chromaH)
+}
+
+// y4mVideo reads a .y4m file without libav: its frames are raw YUV planes at
+// offsets found once when it is opened.
+type y4mVideo struct {
+	f      *os.File
+	info   Info
+	format y4mFormat
+	frames []int64 // file offset of each frame's planes
+	planes []byte  // one frame's planes, reused
+}
+
+// openY4M opens a YUV4MPEG2 file: 8-bit 4:2:0, 4:2:2, 4:4:4 or monochrome,
+// progressive. Errors name the file.
+func openY4M(path string) (Video, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open video %s: %w", path, err)
+	}
+	v, err := indexY4M(f, path)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open video %s: %w", path, err)
+	}
+	return v, nil
+}
+
+// indexY4M parses the stream header and finds every complete frame.
+func indexY4M(f *os.File, path string) (*y4mVideo, error) {
+	r := bufio.NewReaderSize(f, maxHeaderLine)
+	line, err := readHeaderLine(r)
+	if err != nil || !strings.HasPrefix(line+" ", y4mMagic) {
+		return nil, errors.New("not a YUV4MPEG2 file (it must start with \"YUV4MPEG2 \")")
+	}
+	format, err := parseY4MHeader(line)
+	if err != nil {
+		return nil, err
+	}
+	luma, chroma := format.planeSizes()
+	frameBytes := int64(luma + 2*chroma)
+	v := &y4mVideo{f: f, format: format, planes: make([]byte, frameBytes)}
+	offset := int64(len(line) + 1)
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	for offset < st.Size() {
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			return nil, err
+		}
+		r.Reset(f)
+		fl, err := readHeaderLine(r)
+		if err != nil || !strings.HasPrefix(fl, "FRAME") {
+			return nil, fmt.Errorf("frame %d: expected a FRAME header at byte %d", len(v.frames), offset)
+		}
+		start := offset + int64(len(fl)+1)
+		if start+frameBytes > st.Size() {
+			break // a truncated last frame is left out, as a decoder drops it
+		}
+		v.frames = append(v.frames, start)
+		offset = start + frameBytes
+	}
+	if len(v.frames) == 0 {
+		return nil, errors.New("the file holds no complete frame")
+	}
+	v.info = Info{Path: path, Codec: "rawvideo", Width: format.width, Height: format.height, FPS: format.fps,
+		Frames: len(v.frames), Duration: float64(len(v.frames)) / format.fps}
+	return v, nil
+}
+
+// readHeaderLine reads one '\n'-terminated header line without its newline.
+func readHeaderLine(r *bufio.Reader) (string, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return "", err
+	}
+	return string(line[:len(line)-1]), nil
+}
+
+// parseY4MHeader reads the stream header's W, H, F, I, C and XCOLORRANGE tags.
+func parseY4MHeader(line string) (y4mFormat, error) {
+	format := y4mFormat{fps: 25, chromaW: 2, chromaH: 2}
+	for _, tag := range strings.Fields(line)[1:] {
+		val := tag[1:]
+		var err error
+		switch tag[0] {
+		case 'W':
+			format.width, err = strconv.Atoi(val)
+		case 'H':
+			format.height, err = strconv.Atoi(val)
+		case 'F':
+			format.fps, err = parseRatio(val)
+		case 'I':
+			if val != "p" && val != "?" {
+				return format, fmt.Errorf("interlaced Y4M (I%s) is not supported; convert with ffmpeg -vf yadif", val)
+			}
+		case 'C':
+			err = format.setColorspace(val)
+		case 'X':
+			format.fullRange = strings.EqualFold(val, "COLORRANGE=FULL")
+		}
+		if err != nil {
+			return format, fmt.Errorf("header tag %q: %w", tag, err)
+		}
+	}
+	if format.width <= 0 || format.height <= 0 || format.width*format.height > maxPixels {
+		return format, fmt.Errorf("invalid picture size %dx%d", format.width, format.height)
+	}
+	return format, nil
+}
+
+// setColorspace maps a C tag to the chroma subsampling of the planes.
+func (f *y4mFormat) setColorspace(c string) error {
+	switch {
+	case strings.HasPrefix(c, "420") && !strings.Contains(c, "p1"):
+		f.chromaW, f.chromaH = 2, 2
+	case c == "422":
+		f.chromaW, f.chromaH = 2, 1
+	case c == "444":
+		f.chromaW, f.chromaH = 1, 1
+	case c == "mono":
+		f.chromaW, f.chromaH = 0, 0
+	default:
+		return fmt.Errorf("colorspace %s is not supported (8-bit 420, 422, 444 or mono); convert with ffmpeg -pix_fmt yuv420p", c)
+	}
+	return nil
+}
+
+// parseRatio reads "num:den" as a positive rate.
+func parseRatio(s string) (float64, error) {
+	num, den, ok := strings.Cut(s, ":")
+	n, err1 := strconv.Atoi(num)
+	d, err2 := strconv.Atoi(den)
+	if !ok || err1 != nil || err2 != nil || n <= 0 || d <= 0 {
+		return 0, errors.New("want a positive ratio such as 25:1")
+	}
+	return float64(n) / float64(d), nil
+}
+
+// Info returns the stream description.
+func (v *y4mVideo) Info() Info { return v.info }
+
+// Close closes the file.
+func (v *y4mVideo) Close() error {
+	if v.f == nil {
+		return nil
+	}
+	err := v.f.Close()
+	v.f = nil
+	return err
+}
+
+// ReadClip reads frames req.Start, req.Start+req.Stride, ... converted to RGB
+// (BT.601, limited range unless the header says XCOLORRANGE=FULL) and scaled
+// to req.ShortSide. Frames past the end are left out. The pixels follow
+// libswscale's, which a libav build gives for the same file: at the stored
+// size each chroma sample covers its block of luma pixels; scaled, luma and
+// chroma are each interpolated bilinearly at the output pixel's centre.
+func (v *y4mVideo) ReadClip(req ClipRequest) (*Clip, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if v.f == nil {
+		return nil, fmt.Errorf("read %s: the video is closed", v.info.Path)
+	}
+	var targets []int
+	for i := req.Start; i < len(v.frames) && len(targets) < req.Frames; i += req.Stride {
+		targets = append(targets, i)
+	}
+	w, h := ScaledSize(v.info.Width, v.info.Height, req.ShortSide)
+	clip := NewClip(len(targets), h, w)
+	for k, i := range targets {
+		if _, err := v.f.ReadAt(v.planes, v.frames[i]); err != nil {
+			return nil, fmt.Errorf("read %s: frame %d: %w", v.info.Path, i, err)
+		}
+		v.toRGB(clip.Frame(k), w, h)
+	}
+	return clip, nil
+}
+
+// plane is one image plane of a frame.
+type plane struct {
+	pix  []byte
+	w, h int
+}
+
+// tap is one source sample's weight in an output sample.
+type tap struct {
+	at     int
+	weight float64
+}
+
+// filterTaps returns, for each of dst output samples along an axis of src
+// input samples, the input samples and weights that make it. Like
+// libswscale's bilinear filter, a tent centred on the output sample's centre,
+// one input sample wide when enlarging and one output sample wide when
+// shrinking (so that shrinking averages rather than skips), with edges
+// clamped and weights summing to 1. A same-size axis with block is true maps
+// output sample i to the input sample whose block holds it (dst/src of them
+// share one), which is how libswscale spreads chroma when it does not scale.
+func filterTaps(dst, src int, block bool) [][]tap {
+	out := make([][]tap, dst)
+	if block {
+		for i := range out {
+			out[i] = []tap{{i * src / dst, 1}}
+		}
+		return out
+	}
+	radius := max(1, float64(src)/float64(dst))
+	for i := range out {
+		c := centre(i, dst, src)
+		sum := 0.0
+		for s := int(math.Floor(c - radius)); s <= int(math.Ceil(c+radius)); s++ {
+			wt := 1 - math.Abs(float64(s)-c)/radius
+			if wt <= 0 {
+				continue
+			}
+			at := min(max(s, 0), src-1)
+			out[i] = append(out[i], tap{at, wt})
+			sum += wt
+		}
+		for k := range out[i] {
+			out[i][k].weight /= sum
+		}
+	}
+	return out
+}
+
+// resample returns p resampled to w x h with filterTaps along each axis.
+func (p plane) resample(w, h int, block bool) []float64 {
+	xs, ys := filterTaps(w, p.w, block), filterTaps(h, p.h, block)
+	out := make([]float64, w*h)
+	for y, ty := range ys {
+		for x, tx := range xs {
+			v := 0.0
+			for _, a := range ty {
+				row := p.pix[a.at*p.w:]
+				for _, b := range tx {
+					v += a.weight * b.weight * float64(row[b.at])
+				}
+			}
+			out[y*w+x] = v
+		}
+	}
+	return out
+}
+
+// toRGB converts the frame in v.planes to packed RGB at w x h into dst.
+// Without scaling, chroma is spread over its blocks; scaled, every plane
+// is filtered to the output size on its own, then converted.
+func (v *y4mVideo) toRGB(dst []uint8, w, h int) {
+	fm := v.format
+	luma, chroma := fm.planeSizes()
+	scaled := w != fm.width || h != fm.height
+	y := plane{v.planes[:luma], fm.width, fm.height}.resample(w, h, false)
+	var cb, cr []float64
+	if chroma > 0 {
+		cw, ch := (fm.width+fm.chromaW-1)/fm.chromaW, (fm.height+fm.chromaH-1)/fm.chromaH
+		cb = plane{v.planes[luma : luma+chroma], cw, ch}.resample(w, h, !scaled)
+		cr = plane{v.planes[luma+chroma:], cw, ch}.resample(w, h, !scaled)
+	}
+	for i := range w * h {
+		u, vv := 128.0, 128.0
+		if chroma > 0 {
+			u, vv = cb[i], cr[i]
+		}
+		dst[3*i], dst[3*i+1], dst[3*i+2] = yuvToRGB(y[i], u, vv, fm.fullRange)
+	}
+}
+
+// centre maps sample i of n samples to the coordinate of its centre among m
+// samples covering the same extent.
+func centre(i, n, m int) float64 {
+	return (float64(i)+0.5)*float64(m)/float64(n) - 0.5
+}
+
+// yuvToRGB converts one BT.601 pixel to 8-bit RGB.
+func yuvToRGB(y, cb, cr float64, fullRange bool) (uint8, uint8, uint8) {
+	scaleY, scaleC := 1.0, 1.0
+	if !fullRange {
+		y -= 16
+		scaleY, scaleC = 255.0/219, 255.0/224
+	}
+	y *= scaleY
+	cb, cr = (cb-128)*scaleC, (cr-128)*scaleC
+	r := y + 1.402*cr
+	g := y - 0.344136*cb - 0.714136*cr
+	b := y + 1.772*cb
+	return clampByte(r), clampByte(g), clampByte(b)
+}
+
+// clampByte rounds v to the nearest byte value.
+func clampByte(v float64) uint8 {
+	return uint8(min(max(math.Round(v), 0), 255))
+}

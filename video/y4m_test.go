@@ -1,0 +1,234 @@
+package video
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// y4mFrame is one frame's planes for writeY4M.
+type y4mFrame struct{ y, u, v []byte }
+
+// writeY4M writes a YUV4MPEG2 file with the given header tags and frames.
+func writeY4M(t *testing.T, header string, frames []y4mFrame) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("YUV4MPEG2 " + header + "\n")
+	for _, f := range frames {
+		b.WriteString("FRAME\n")
+		b.Write(f.y)
+		b.Write(f.u)
+		b.Write(f.v)
+	}
+	path := filepath.Join(t.TempDir(), "v.y4m")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// flat returns n bytes of value v.
+func flat(n int, v byte) []byte { return []byte(strings.Repeat(string([]byte{v}), n)) }
+
+// flatFrames returns count 4:2:0 frames of w x h whose luma is the frame's
+// index times 10 plus 16 and whose chroma is neutral.
+func flatFrames(count, w, h int) []y4mFrame {
+	out := make([]y4mFrame, count)
+	for i := range out {
+		c := ((w + 1) / 2) * ((h + 1) / 2)
+		out[i] = y4mFrame{flat(w*h, byte(16+10*i)), flat(c, 128), flat(c, 128)}
+	}
+	return out
+}
+
+func TestY4MColours(t *testing.T) {
+	// BT.601 limited range: (Y, Cb, Cr) -> RGB, computed by hand from
+	// R = 1.164(Y-16) + 1.596(Cr-128), G = 1.164(Y-16) - 0.392(Cb-128) - 0.813(Cr-128),
+	// B = 1.164(Y-16) + 2.017(Cb-128).
+	cases := []struct {
+		name      string
+		y, cb, cr byte
+		full      bool
+		want      [3]uint8
+	}{
+		{"black", 16, 128, 128, false, [3]uint8{0, 0, 0}},
+		{"white", 235, 128, 128, false, [3]uint8{255, 255, 255}},
+		{"mid grey", 126, 128, 128, false, [3]uint8{128, 128, 128}},
+		{"red", 81, 90, 240, false, [3]uint8{255, 0, 0}},
+		{"blue", 41, 240, 110, false, [3]uint8{0, 0, 255}},
+		{"full-range grey", 100, 128, 128, true, [3]uint8{100, 100, 100}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			header := "W4 H2 F25:1 Ip C420jpeg"
+			if c.full {
+				header += " XCOLORRANGE=FULL"
+			}
+			path := writeY4M(t, header, []y4mFrame{{flat(8, c.y), flat(2, c.cb), flat(2, c.cr)}})
+			clip := readY4M(t, path, ClipRequest{Frames: 1, Stride: 1})
+			for i := 0; i < len(clip.Pix); i += 3 {
+				got := [3]uint8(clip.Pix[i : i+3])
+				if diff(got, c.want) > 1 {
+					t.Fatalf("pixel %d = %v, want %v (within 1)", i/3, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// diff returns the largest channel difference of two pixels.
+func diff(a, b [3]uint8) int {
+	d := 0
+	for i := range a {
+		d = max(d, abs(int(a[i])-int(b[i])))
+	}
+	return d
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// readY4M opens path with the Y4M reader and reads one clip.
+func readY4M(t *testing.T, path string, req ClipRequest) *Clip {
+	t.Helper()
+	v, err := openY4M(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	clip, err := v.ReadClip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clip
+}
+
+func TestY4MFramesAndStride(t *testing.T) {
+	path := writeY4M(t, "W6 H4 F30000:1001 Ip A1:1 C420mpeg2 XYSCSS=420MPEG2", flatFrames(7, 6, 4))
+	v, err := openY4M(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	info := v.Info()
+	if info.Frames != 7 || info.Width != 6 || info.Height != 4 || info.Codec != "rawvideo" {
+		t.Fatalf("Info = %+v, want 7 frames of 6x4 rawvideo", info)
+	}
+	if fps := info.FPS; fps < 29.96 || fps > 29.98 {
+		t.Errorf("FPS = %v, want 29.97", fps)
+	}
+	cases := []struct {
+		req   ClipRequest
+		lumas []int // expected luma (as grey RGB) of each returned frame
+	}{
+		{ClipRequest{Start: 0, Frames: 3, Stride: 2}, []int{16, 36, 56}},
+		{ClipRequest{Start: 5, Frames: 4, Stride: 1}, []int{66, 76}}, // past the end: a short clip
+		{ClipRequest{Start: 7, Frames: 2, Stride: 1}, nil},
+	}
+	for _, c := range cases {
+		clip, err := v.ReadClip(c.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clip.T != len(c.lumas) {
+			t.Fatalf("%+v: %d frames, want %d", c.req, clip.T, len(c.lumas))
+		}
+		for k, l := range c.lumas {
+			want := clampByte(float64(l-16) * 255 / 219)
+			if got := clip.Frame(k)[0]; got != want {
+				t.Errorf("%+v frame %d: red %d, want %d", c.req, k, got, want)
+			}
+		}
+	}
+}
+
+func TestY4MScalesLikeNaiveBilinear(t *testing.T) {
+	// A 4x2 grey ramp scaled to short side 4 (8x4): each output pixel is the
+	// bilinear blend of its centre's neighbours in the source, edges clamped.
+	y := []byte{16, 72, 128, 184, 16, 72, 128, 184}
+	path := writeY4M(t, "W4 H2 C444 XCOLORRANGE=FULL", []y4mFrame{{y, flat(8, 128), flat(8, 128)}})
+	clip := readY4M(t, path, ClipRequest{Frames: 1, Stride: 1, ShortSide: 4})
+	if clip.W != 8 || clip.H != 4 {
+		t.Fatalf("scaled to %dx%d, want 8x4", clip.W, clip.H)
+	}
+	row := []float64{16, 16 + 56*0.25, 16 + 56*0.75, 72 + 56*0.25, 72 + 56*0.75, 128 + 56*0.25, 128 + 56*0.75, 184}
+	for yy := range 4 {
+		for x := range 8 {
+			if got, want := clip.Frame(0)[3*(yy*8+x)], clampByte(row[x]); got != want {
+				t.Fatalf("pixel (%d,%d) = %d, want %d", x, yy, got, want)
+			}
+		}
+	}
+}
+
+func TestY4MMonoAndTruncated(t *testing.T) {
+	frames := []y4mFrame{{y: flat(4, 235)}, {y: flat(4, 16)}, {y: flat(3, 16)}} // the last is cut short
+	path := writeY4M(t, "W2 H2 Cmono", frames)
+	v, err := openY4M(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if n := v.Info().Frames; n != 2 {
+		t.Fatalf("Frames = %d, want 2 (a truncated last frame is dropped)", n)
+	}
+	clip, err := v.ReadClip(ClipRequest{Frames: 2, Stride: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clip.Frame(0)[1] != 255 || clip.Frame(1)[2] != 0 {
+		t.Errorf("mono frames read as %v and %v, want white then black", clip.Frame(0)[:3], clip.Frame(1)[:3])
+	}
+}
+
+func TestY4MRefusesWhatItCannotRead(t *testing.T) {
+	cases := []struct {
+		name, content, want string
+	}{
+		{"not y4m", "RIFF....AVI ", "not a YUV4MPEG2 file"},
+		{"interlaced", "YUV4MPEG2 W2 H2 It C420jpeg\nFRAME\n" + strings.Repeat("x", 6), "interlaced"},
+		{"10-bit", "YUV4MPEG2 W2 H2 C420p10\nFRAME\n", "colorspace 420p10"},
+		{"no size", "YUV4MPEG2 F25:1\n", "invalid picture size"},
+		{"bad rate", "YUV4MPEG2 W2 H2 F25:0\n", "positive ratio"},
+		{"no frames", "YUV4MPEG2 W2 H2\n", "no complete frame"},
+		{"garbage frame header", "YUV4MPEG2 W2 H2\nFRAMX\n" + strings.Repeat("x", 6), "FRAME header"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.y4m")
+			if err := os.WriteFile(path, []byte(c.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := openY4M(path)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("openY4M: %v, want an error naming %s and saying %q", err, path, c.want)
+			}
+		})
+	}
+}
+
+func TestIsY4M(t *testing.T) {
+	good := writeY4M(t, "W2 H2", flatFrames(1, 2, 2))
+	bad := filepath.Join(t.TempDir(), "x.mp4")
+	if err := os.WriteFile(bad, []byte("\x00\x00\x00\x18ftypmp42"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{good: true, bad: false, "/nonexistent.y4m": false} {
+		if got := IsY4M(path); got != want {
+			t.Errorf("IsY4M(%s) = %v, want %v", path, got, want)
+		}
+	}
+	v, err := openY4M(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	if _, err := v.ReadClip(ClipRequest{Frames: 1, Stride: 1}); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("ReadClip after Close: %v, want a closed-video error", err)
+	}
+}
