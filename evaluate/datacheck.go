@@ -103,12 +103,11 @@ func labeledRun(dir string) (data string, split int, ok bool) {
 	d, _ := rec.Lookup("info.data")
 	s, _ := rec.Lookup("info.split")
 	data, _ = d.(string)
-	num, _ := s.(json.Number)
-	n, err := num.Int64()
+	n, err := jsonInt(s)
 	if data == "" || err != nil || n < 1 {
 		return "", 0, false
 	}
-	return data, int(n), true
+	return data, n, true
 }
 
 // readRecord reads the record of the fine-tuning or linear-probe run in dir:
@@ -119,13 +118,16 @@ func readRecord(dir string) (train.RunRecord, error) {
 
 // runLeak checks one run of the chain that starts at run (see trainedOnTest).
 func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample) string {
-	data, split, ok := labeledRun(dir)
-	if !ok || !train.SamePath(data, d.Root) {
-		return ""
-	}
 	who := dir
 	if filepath.Clean(dir) != filepath.Clean(run) {
 		who = fmt.Sprintf("%s (which %s was fine-tuned from)", dir, run)
+	}
+	data, split, ok := labeledRun(dir)
+	if !ok {
+		return pretrainLeak(dir, who, d, n, tests)
+	}
+	if !train.SamePath(data, d.Root) {
+		return ""
 	}
 	list, err := os.ReadFile(filepath.Join(dir, SubsetFile))
 	if err != nil {
@@ -158,4 +160,59 @@ func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample)
 	}
 	return fmt.Sprintf("split %d: %d of %d test videos were training videos of %s (split %d of this dataset; first: %s), so scores here are inflated; use split %d, or a run that never trained on split %d's test videos",
 		n, count, len(tests), who, split, first, split, n)
+}
+
+// pretrainLeak checks a pretraining run of the chain: the videos it read,
+// labels hidden, were the dataset's unlabeled ones, plus the training side
+// of its split (info.pretrain_split) when it ran with --with-train or the
+// dataset has no unlabeled videos. Test videos of split n among them were
+// not seen with their labels, but their pixels shaped the features, which
+// the field's protocols avoid. It returns "" for any other run, another
+// data directory, or a record without the split.
+func pretrainLeak(dir, who string, d *dataset.Dataset, n int, tests []dataset.Sample) string {
+	rec, err := train.FindRecord(dir, train.ConfigFile)
+	if err != nil {
+		return ""
+	}
+	cmd, _ := rec.Lookup("info.command")
+	data, _ := rec.Lookup("info.data")
+	num, _ := rec.Lookup("info.pretrain_split")
+	withTrain, _ := rec.Lookup("info.with_train")
+	root, _ := data.(string)
+	k, err := jsonInt(num)
+	if cmd != "pretrain" || root == "" || err != nil || k == n || !train.SamePath(root, d.Root) {
+		return ""
+	}
+	pool := d.PretrainSamples(k)
+	if w, _ := withTrain.(bool); w {
+		pool = d.PretrainSamplesWithTrain(k)
+	}
+	seen := map[string]bool{}
+	for _, s := range pool {
+		seen[s.Path] = true
+	}
+	count, first := 0, ""
+	for _, s := range tests {
+		if seen[s.Path] {
+			if count == 0 {
+				first = s.Path
+			}
+			count++
+		}
+	}
+	if count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("split %d: %d of %d test videos were pretraining videos of %s (the training videos of split %d, labels hidden; first: %s), so its features have seen them and scores here may be inflated; use split %d, or pretrain on unlabeled videos only",
+		n, count, len(tests), who, k, first, k)
+}
+
+// jsonInt reads a record's number as an int.
+func jsonInt(v any) (int, error) {
+	num, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("not a number: %v", v)
+	}
+	n, err := num.Int64()
+	return int(n), err
 }

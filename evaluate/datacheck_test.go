@@ -77,6 +77,18 @@ func fakeRun(t *testing.T, dir, data string, split int, init string, linear bool
 	return dir
 }
 
+// fakePretrain writes the record of a pretraining run on data, whose info
+// holds the given JSON members besides data.
+func fakePretrain(t *testing.T, data, info string) string {
+	t.Helper()
+	dir := t.TempDir()
+	record := `{"info": {"data": "` + data + `", ` + info + `}}`
+	if err := os.WriteFile(filepath.Join(dir, train.ConfigFile), []byte(record), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // trainSide lists the train videos of split k of a ucfListing.
 func trainSide(k int) []string {
 	var out []string
@@ -148,11 +160,25 @@ func TestLoadChecked(t *testing.T) {
 			ft1 := fakeRun(t, filepath.Join(t.TempDir(), "ft1"), data, 1, "scratch", false, trainSide(1))
 			return fakeRun(t, filepath.Join(t.TempDir(), "lp2"), data, 2, ft1, true, trainSide(2))
 		}, "", []string{"(which RUN was fine-tuned from)"}},
-		{"a pretraining run records no split", nil, 2, true, func(t *testing.T, data string) string {
-			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, train.ConfigFile), []byte(`{"info": {"command": "pretrain", "data": "`+data+`"}}`), 0o644)
-			return dir
+		{"an older pretraining run records no split", nil, 2, true, func(t *testing.T, data string) string {
+			return fakePretrain(t, data, `"command": "pretrain"`)
 		}, "", nil},
+		{"a pretraining on split 1's training videos, scored on split 2", nil, 2, true, func(t *testing.T, data string) string {
+			return fakePretrain(t, data, `"command": "pretrain", "pretrain_split": 1`)
+		}, "", []string{"split 2: 4 of 4 test videos were pretraining videos of RUN (the training videos of split 1, labels hidden; first: A/v_A_g03_c01.avi), so its features have seen them and scores here may be inflated; use split 1, or pretrain on unlabeled videos only"}},
+		{"a pretraining on split 2's training videos, scored on split 2", nil, 2, true, func(t *testing.T, data string) string {
+			return fakePretrain(t, data, `"command": "pretrain", "pretrain_split": 2`)
+		}, "", nil},
+		{"a pretraining on unlabeled videos only", map[string]string{"unlabeled.txt": "U/u1.avi\n"}, 2, true, func(t *testing.T, data string) string {
+			return fakePretrain(t, data, `"command": "pretrain", "pretrain_split": 1, "with_train": false`)
+		}, "", nil},
+		{"a pretraining on unlabeled videos with split 1's", map[string]string{"unlabeled.txt": "U/u1.avi\n"}, 2, true, func(t *testing.T, data string) string {
+			return fakePretrain(t, data, `"command": "pretrain", "pretrain_split": 1, "with_train": true`)
+		}, "", []string{"split 2: 4 of 4 test videos were pretraining videos of RUN"}},
+		{"a fine-tuning on split 2 from a pretraining on split 1", nil, 2, true, func(t *testing.T, data string) string {
+			pre := fakePretrain(t, data, `"command": "pretrain", "pretrain_split": 1`)
+			return fakeRun(t, filepath.Join(t.TempDir(), "ft2"), data, 2, pre, false, trainSide(2))
+		}, "", []string{"(which RUN was fine-tuned from)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := ucfListing(t, tc.extra)
