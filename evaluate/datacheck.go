@@ -141,16 +141,7 @@ func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample)
 	for _, ln := range strings.Split(string(list), "\n") {
 		trained[strings.TrimSuffix(ln, "\r")] = true
 	}
-	var first string
-	count := 0
-	for _, s := range tests {
-		if trained[s.Path] {
-			if count == 0 {
-				first = s.Path
-			}
-			count++
-		}
-	}
+	count, first := countIn(tests, trained)
 	if count == 0 {
 		return ""
 	}
@@ -191,15 +182,7 @@ func pretrainLeak(dir, who string, d *dataset.Dataset, n int, tests []dataset.Sa
 	for _, s := range pool {
 		seen[s.Path] = true
 	}
-	count, first := 0, ""
-	for _, s := range tests {
-		if seen[s.Path] {
-			if count == 0 {
-				first = s.Path
-			}
-			count++
-		}
-	}
+	count, first := countIn(tests, seen)
 	if count == 0 {
 		return ""
 	}
@@ -215,4 +198,17 @@ func jsonInt(v any) (int, error) {
 	}
 	n, err := num.Int64()
 	return int(n), err
+}
+
+// countIn counts the samples whose path is in paths, and returns the first.
+func countIn(samples []dataset.Sample, paths map[string]bool) (count int, first string) {
+	for _, s := range samples {
+		if paths[s.Path] {
+			if count == 0 {
+				first = s.Path
+			}
+			count++
+		}
+	}
+	return count, first
 }
