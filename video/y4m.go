@@ -99,6 +99,9 @@ func indexY4M(f *os.File, path string) (*y4mVideo, error) {
 		}
 		r.Reset(f)
 		fl, err := readHeaderLine(r)
+		if errors.Is(err, io.EOF) {
+			break // the file ends inside a frame header: truncated, as below
+		}
 		if err != nil || !strings.HasPrefix(fl, "FRAME") {
 			return nil, fmt.Errorf("frame %d: expected a FRAME header at byte %d", len(v.frames), offset)
 		}

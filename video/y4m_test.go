@@ -186,6 +186,26 @@ func TestY4MMonoAndTruncated(t *testing.T) {
 	}
 }
 
+func TestY4MCutInAFrameHeader(t *testing.T) {
+	path := writeY4M(t, "W2 H2 Cmono", []y4mFrame{{y: flat(4, 16)}})
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("FRA"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	v, err := openY4M(path)
+	if err != nil {
+		t.Fatalf("a file cut inside a frame header: %v, want its complete frames", err)
+	}
+	defer v.Close()
+	if n := v.Info().Frames; n != 1 {
+		t.Errorf("Frames = %d, want 1", n)
+	}
+}
+
 func TestY4MRefusesWhatItCannotRead(t *testing.T) {
 	cases := []struct {
 		name, content, want string
