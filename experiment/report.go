@@ -70,10 +70,11 @@ func overSeeds(seeds int) string {
 }
 
 // meanStd shows a row's top-1 in percent as "mean ± std" over its seeds, or
-// "mean (1 seed)" where one seed has no spread to show; unit follows the mean.
+// "mean (n = 1)" where one seed has no spread to show, as the report's
+// tables say it; unit follows the mean.
 func meanStd(r Row, unit string) string {
 	if r.Seeds < 2 {
-		return fmt.Sprintf("%.1f%s (1 seed)", 100*r.Mean, unit)
+		return fmt.Sprintf("%.1f%s (n = 1)", 100*r.Mean, unit)
 	}
 	return fmt.Sprintf("%.1f%s ± %.1f", 100*r.Mean, unit, 100*r.Std)
 }

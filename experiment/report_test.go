@@ -74,7 +74,7 @@ func TestMeanStdShowsNoSpreadForOneSeed(t *testing.T) {
 	}{
 		{Row{Seeds: 3, Mean: 0.2283, Std: 0.0634}, "", "22.8 ± 6.3"},
 		{Row{Seeds: 3, Mean: 0.2283, Std: 0.0634}, "%", "22.8% ± 6.3"},
-		{Row{Seeds: 1, Mean: 0.5}, "", "50.0 (1 seed)"},
+		{Row{Seeds: 1, Mean: 0.5}, "", "50.0 (n = 1)"},
 	}
 	for _, c := range cases {
 		if got := meanStd(c.row, c.unit); got != c.want {
