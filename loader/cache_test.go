@@ -225,3 +225,39 @@ func example(b *Batch, k int) []float32 {
 	n := len(b.Views[0]) / b.ViewShape[0]
 	return b.Views[0][k*n : (k+1)*n]
 }
+
+// noH264Opener is a fakeOpener that, like the noav build's, says it cannot
+// read the prepare cache's H.264.
+type noH264Opener struct{ *recordingOpener }
+
+func (noH264Opener) DecodesH264() bool { return false }
+
+// TestLoaderSkipsCacheItCannotDecode: a dataset prepared by a libav build
+// and copied with its cache to a machine whose binary reads no H.264 (a GPU
+// server) is read from its source files, with one line saying why, instead
+// of failing on every cached video.
+func TestLoaderSkipsCacheItCannotDecode(t *testing.T) {
+	root := t.TempDir()
+	cached := fakeCacheEntry(t, root, "a/v0.y4m")
+	src := filepath.Join(root, "a/v0.y4m")
+	rec := &recordingOpener{Opener: &fakeOpener{files: map[string]fakeFile{
+		cached: {frames: 16, h: 6, w: 8, seed: 1}, src: {frames: 16, h: 6, w: 8, seed: 2}}}}
+	var log logCounter
+	l := mustNew(t, Config{
+		Root: root, Samples: []dataset.Sample{{Path: "a/v0.y4m"}}, Opener: noH264Opener{rec},
+		Sampler:   UniformClips{K: 1, Frames: 2, Stride: 1, Aug: AugEval(6)},
+		BatchSize: 1, Workers: 1, Logf: log.logf,
+	})
+	if c := l.Cache(); c.Cached != 0 {
+		t.Errorf("cache coverage %v, want none cached", c)
+	}
+	if err := l.ForEach(func(*Batch) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rec.paths, []string{src}) {
+		t.Errorf("opened %q, want the source %s only", rec.paths, src)
+	}
+	if len(log.lines) != 1 || !strings.Contains(log.lines[0], "reads no H.264") || !strings.Contains(log.lines[0], root) {
+		t.Errorf("log %q, want one line saying the cache under %s is not used", log.lines, root)
+	}
+}

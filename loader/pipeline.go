@@ -169,6 +169,10 @@ func New(cfg Config) (*Loader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("loader: %w", err)
 		}
+		if cached > 0 && !video.DecodesH264(cfg.Opener) {
+			cfg.Logf("loader: this build reads no H.264, so the prepare cache under %s is not used; its %d videos are read from their source files", cfg.Root, cached)
+			return l, nil
+		}
 		l.cfg.Locate, l.cov.Cached = locate, cached
 		noticeStale(cfg.Logf, cfg.Root, index)
 	}

@@ -4,15 +4,38 @@ package video
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
 func TestNoAVOpenFails(t *testing.T) {
-	if _, err := NewOpener().Open("any.mp4"); !errors.Is(err, ErrNoDecoder) {
-		t.Fatalf("Open in a noav build: got %v, want ErrNoDecoder", err)
+	dir := t.TempDir()
+	mp4, empty := filepath.Join(dir, "any.mp4"), filepath.Join(dir, "empty.y4m")
+	os.WriteFile(mp4, []byte("\x00\x00\x00\x18ftypmp42"), 0o644)
+	os.WriteFile(empty, nil, 0o644)
+	if _, err := NewOpener().Open(""); err != ErrNoDecoder {
+		t.Fatalf(`Open("") in a noav build: got %v, want ErrNoDecoder itself`, err)
 	}
-	if _, err := Probe("any.mp4"); !errors.Is(err, ErrNoDecoder) {
-		t.Fatalf("Probe in a noav build: got %v, want ErrNoDecoder", err)
+	cases := []struct {
+		path, want string
+		noDecoder  bool
+	}{
+		{mp4, "built without video decoding", true},
+		{empty, "the file is empty", false},
+		{filepath.Join(dir, "missing.y4m"), "no such file", false},
+	}
+	for _, c := range cases {
+		for _, open := range []func(string) error{
+			func(p string) error { _, err := NewOpener().Open(p); return err },
+			func(p string) error { _, err := Probe(p); return err },
+		} {
+			err := open(c.path)
+			if err == nil || !strings.Contains(err.Error(), c.path) || !strings.Contains(err.Error(), c.want) || errors.Is(err, ErrNoDecoder) != c.noDecoder {
+				t.Errorf("%s: got %v, want an error naming it and saying %q (ErrNoDecoder: %v)", c.path, err, c.want, c.noDecoder)
+			}
+		}
 	}
 }
 
@@ -25,5 +48,11 @@ func TestNoAVReadsY4M(t *testing.T) {
 	defer v.Close()
 	if n := v.Info().Frames; n != 3 {
 		t.Errorf("Frames = %d, want 3", n)
+	}
+}
+
+func TestNoAVDecodesNoH264(t *testing.T) {
+	if DecodesH264(NewOpener()) {
+		t.Error("DecodesH264 of the noav opener = true, want false: the loader would send it to the H.264 cache")
 	}
 }

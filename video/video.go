@@ -73,6 +73,14 @@ type Opener interface {
 	Open(path string) (Video, error)
 }
 
+// DecodesH264 reports whether o reads H.264, the codec of prepare's cache:
+// false only for an Opener that says so (the noav build's, which reads
+// .y4m files alone); true for any other.
+func DecodesH264(o Opener) bool {
+	d, ok := o.(interface{ DecodesH264() bool })
+	return !ok || d.DecodesH264()
+}
+
 // ErrNoDecoder is returned by Open in a binary built without a decoder (-tags noav).
 var ErrNoDecoder = errors.New("this vidrep binary was built without video decoding (tag noav): it reads only raw .y4m files; use a build with libav* 5.1, or convert with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m")
 

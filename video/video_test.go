@@ -28,3 +28,10 @@ func TestValidate(t *testing.T) {
 		t.Errorf("valid request refused: %v", err)
 	}
 }
+
+func TestDecodesH264DefaultsToTrue(t *testing.T) {
+	type plain struct{ Opener }
+	if !DecodesH264(plain{}) {
+		t.Error("DecodesH264 of an Opener that says nothing = false, want true")
+	}
+}

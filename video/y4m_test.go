@@ -168,7 +168,7 @@ func TestY4MScalesLikeNaiveBilinear(t *testing.T) {
 
 func TestY4MMonoAndTruncated(t *testing.T) {
 	frames := []y4mFrame{{y: flat(4, 235)}, {y: flat(4, 16)}, {y: flat(3, 16)}} // the last is cut short
-	path := writeY4M(t, "W2 H2 Cmono", frames)
+	path := writeY4M(t, "W2 H2 Cmono XCOLORRANGE=LIMITED", frames)
 	v, err := openY4M(path)
 	if err != nil {
 		t.Fatal(err)
@@ -213,10 +213,14 @@ func TestY4MRefusesWhatItCannotRead(t *testing.T) {
 		{"not y4m", "RIFF....AVI ", "not a YUV4MPEG2 file"},
 		{"interlaced", "YUV4MPEG2 W2 H2 It C420jpeg\nFRAME\n" + strings.Repeat("x", 6), "interlaced"},
 		{"10-bit", "YUV4MPEG2 W2 H2 C420p10\nFRAME\n", "colorspace 420p10"},
+		{"9-bit", "YUV4MPEG2 W2 H2 C420p9\nFRAME\n", "colorspace 420p9"},
+		{"sides whose product overflows", "YUV4MPEG2 W4611686018427387904 H4 C420jpeg\n", "invalid picture size"},
+		{"huge sides", "YUV4MPEG2 W4294967296 H4294967296 Cmono\n", "invalid picture size"},
+		{"a header longer than the buffer", "YUV4MPEG2 W2 H2 X" + strings.Repeat("a", 5000) + "\n", "longer than 4096 bytes"},
 		{"no size", "YUV4MPEG2 F25:1\n", "invalid picture size"},
 		{"bad rate", "YUV4MPEG2 W2 H2 F25:0\n", "positive ratio"},
 		{"no frames", "YUV4MPEG2 W2 H2\n", "no complete frame"},
-		{"garbage frame header", "YUV4MPEG2 W2 H2\nFRAMX\n" + strings.Repeat("x", 6), "FRAME header"},
+		{"garbage frame header", "YUV4MPEG2 W2 H2\nFRAMX\n" + strings.Repeat("x", 6), "no FRAME header at byte 16 (damaged, or not the 8-bit format its header says); re-convert with ffmpeg"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -250,5 +254,25 @@ func TestIsY4M(t *testing.T) {
 	v.Close()
 	if _, err := v.ReadClip(ClipRequest{Frames: 1, Stride: 1}); err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("ReadClip after Close: %v, want a closed-video error", err)
+	}
+}
+
+func TestParseY4MHeader(t *testing.T) {
+	cases := []struct {
+		header string
+		want   y4mFormat
+	}{
+		{"YUV4MPEG2 W4 H2", y4mFormat{width: 4, height: 2, fps: 25, chromaW: 2, chromaH: 2}},
+		{"YUV4MPEG2 W4 H2 F0:0 C422", y4mFormat{width: 4, height: 2, fps: 25, chromaW: 2, chromaH: 1}},
+		{"YUV4MPEG2 W4 H2 F50:2 C444 XCOLORRANGE=FULL XYSCSS=444", y4mFormat{width: 4, height: 2, fps: 25, chromaW: 1, chromaH: 1, fullRange: true}},
+		{"YUV4MPEG2 W4 H2 XCOLORRANGE=FULL XYSCSS=420JPEG", y4mFormat{width: 4, height: 2, fps: 25, chromaW: 2, chromaH: 2, fullRange: true}},
+		{"YUV4MPEG2 W4 H2 Cmono", y4mFormat{width: 4, height: 2, fps: 25, fullRange: true}},
+		{"YUV4MPEG2 W4 H2 Cmono XCOLORRANGE=LIMITED", y4mFormat{width: 4, height: 2, fps: 25}},
+	}
+	for _, c := range cases {
+		got, err := parseY4MHeader(c.header)
+		if err != nil || got != c.want {
+			t.Errorf("parseY4MHeader(%q) = %+v, %v; want %+v", c.header, got, err, c.want)
+		}
 	}
 }
