@@ -153,13 +153,13 @@ func runLeak(dir, run string, d *dataset.Dataset, n int, tests []dataset.Sample)
 		n, count, len(tests), who, split, first, split, n)
 }
 
-// pretrainLeak checks a pretraining run of the chain: the videos it read,
+// pretrainLeak checks a pretraining run of the chain. The videos it read,
 // labels hidden, were the dataset's unlabeled ones, plus the training side
 // of its split (info.pretrain_split) when it ran with --with-train or the
 // dataset has no unlabeled videos. Test videos of split n among them were
 // not seen with their labels, but their pixels shaped the features, which
-// the field's protocols avoid. It returns "" for any other run, another
-// data directory, or a record without the split.
+// the field's protocols avoid. It judges by today's lists, and returns ""
+// for any other run, another data directory, or a record without the split.
 func pretrainLeak(dir, who string, d *dataset.Dataset, n int, tests []dataset.Sample) string {
 	rec, err := train.FindRecord(dir, train.ConfigFile)
 	if err != nil {
@@ -171,23 +171,35 @@ func pretrainLeak(dir, who string, d *dataset.Dataset, n int, tests []dataset.Sa
 	withTrain, _ := rec.Lookup("info.with_train")
 	root, _ := data.(string)
 	k, err := jsonInt(num)
-	if cmd != "pretrain" || root == "" || err != nil || k == n || !train.SamePath(root, d.Root) {
+	if cmd != "pretrain" || root == "" || err != nil || !train.SamePath(root, d.Root) {
 		return ""
 	}
-	pool := d.PretrainSamples(k)
-	if w, _ := withTrain.(bool); w {
-		pool = d.PretrainSamplesWithTrain(k)
+	if count, first := countIn(tests, pathSet(d.Unlabeled)); count > 0 {
+		return fmt.Sprintf("split %d: %d of %d test videos are also listed as unlabeled videos, which %s pretrained on (first: %s), so its features have seen them and scores here may be inflated; remove them from %s",
+			n, count, len(tests), who, first, dataset.UnlabeledList)
 	}
-	seen := map[string]bool{}
-	for _, s := range pool {
-		seen[s.Path] = true
+	w, _ := withTrain.(bool)
+	if k == n || (len(d.Unlabeled) > 0 && !w) {
+		return "" // the split's own training side never holds its test videos
 	}
-	count, first := countIn(tests, seen)
-	if count == 0 {
-		return ""
+	var trainSide []dataset.Sample
+	if k >= 1 && k <= len(d.Splits) {
+		trainSide = d.Splits[k-1].Train
 	}
-	return fmt.Sprintf("split %d: %d of %d test videos were pretraining videos of %s (the training videos of split %d, labels hidden; first: %s), so its features have seen them and scores here may be inflated; use split %d, or pretrain on unlabeled videos only",
-		n, count, len(tests), who, k, first, k)
+	if count, first := countIn(tests, pathSet(trainSide)); count > 0 {
+		return fmt.Sprintf("split %d: %d of %d test videos were pretraining videos of %s (the training videos of split %d, labels hidden; first: %s), so its features have seen them and scores here may be inflated; use split %d, or pretrain on unlabeled videos only",
+			n, count, len(tests), who, k, first, k)
+	}
+	return ""
+}
+
+// pathSet returns the set of the samples' paths.
+func pathSet(samples []dataset.Sample) map[string]bool {
+	set := make(map[string]bool, len(samples))
+	for _, s := range samples {
+		set[s.Path] = true
+	}
+	return set
 }
 
 // jsonInt reads a record's number as an int.
