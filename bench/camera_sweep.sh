@@ -17,19 +17,26 @@
 # draws, default 0-9), JOBS (units at a time, default 8), DEADLINE (seconds
 # after which no unit starts, default 480; no probe starts after twice that),
 # SCALE (multiplies every step count, for a quick check of the script,
-# default 1).
+# default 1). OUT must not contain spaces.
 set -uo pipefail
+[[ $# -eq 2 ]] || { sed -n 12,20p "$0" >&2; exit 2; }
+# Paths as given are relative to where the script was called from.
+DATA=$(realpath "$1") OUT=$(realpath -m "$2")
+[[ -n ${ENVSH:-} ]] && ENVSH=$(realpath "$ENVSH")
+[[ -n ${VIDREP:-} ]] && VIDREP=$(realpath "$VIDREP")
 cd "$(dirname "$0")/.."
-[[ $# -eq 2 ]] || { sed -n 11,18p "$0" >&2; exit 2; }
-DATA=$(realpath "$1") OUT=$2
-BIN=$(realpath "${VIDREP:-bin/vidrep}")
+BIN=${VIDREP:-$(realpath bin/vidrep)}
+[[ -x $BIN ]] || { echo "camera_sweep: no binary $BIN; run make build" >&2; exit 1; }
+for f in unlabeled.txt trainlist01.txt; do
+	[[ -s $DATA/$f ]] || { echo "camera_sweep: $DATA/$f is missing; DATA must be a UCF101-layout benchmark such as vidrep synth writes" >&2; exit 1; }
+done
+[[ $OUT == *" "* ]] && { echo "camera_sweep: OUT must not contain spaces" >&2; exit 1; }
 [[ -n ${ENVSH:-} ]] && . "$ENVSH"
 [[ ${GOMLX_BACKEND:-} == xla:* ]] && export GOMLX_BACKEND="$GOMLX_BACKEND,preallocate=false"
 SEEDS=(${SEEDS:-0 1 2 3})
 DRAWS=(${DRAWS:-0 1 2 3 4 5 6 7 8 9})
 JOBS=${JOBS:-8} DEADLINE=${DEADLINE:-480} SCALE=${SCALE:-1}
 mkdir -p "$OUT"
-OUT=$(realpath "$OUT")
 START=$(date +%s)
 
 # name -> "batch steps lr weight-decay [more pretrain flags]"; A is the
@@ -40,6 +47,9 @@ declare -A CFG=(
 	[I]="16 2268 2e-3 1e-4" [J]="16 4536 2e-3 1e-4"
 )
 CONFIGS=(${CONFIGS:-A B C D E F G H I J})
+for c in "${CONFIGS[@]}"; do
+	[[ -n ${CFG[$c]:-} ]] || { echo "camera_sweep: no configuration $c (known: ${!CFG[*]})" >&2; exit 2; }
+done
 CLIP=(--arch r3d-small-res --frames 4 --stride 3 --size 32)
 VIDEOS=$(wc -l <"$DATA/unlabeled.txt")
 TRAIN=$(wc -l <"$DATA/trainlist01.txt")
@@ -110,6 +120,9 @@ for c in sorted({r[0] for r in rows}):
     per_seed = []
     for s in sorted({r[1] for r in rows if r[0] == c}):
         got = [(t, base[d]) for cc, ss, d, t in rows if cc == c and ss == s and d in base]
+        if not got:
+            print(f"{c:6s}  {s:4d}  no probe with a random-init probe of the same draw")
+            continue
         gain = st.mean(t - b for t, b in got)
         acc = wall = float("nan")
         run = os.path.join(out, f"{c}-s{s}")
@@ -120,6 +133,8 @@ for c in sorted({r[0] for r in rows}):
             pass
         per_seed.append(gain)
         print(f"{c:6s}  {s:4d}  {len(got):5d}  {acc:11.3f}  {wall:6.0f}  {st.mean(t for t, _ in got):5.1f}  {gain:+5.1f}")
+    if not per_seed:
+        continue
     sd = st.stdev(per_seed) if len(per_seed) > 1 else 0
     print(f"{c:6s}  mean over {len(per_seed)} seeds: gain {st.mean(per_seed):+.1f} (sd {sd:.1f})")
 if base:
