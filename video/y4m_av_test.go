@@ -86,3 +86,31 @@ func compareWithLibav(t *testing.T, path string, req ClipRequest) (float64, int)
 	}
 	return float64(sum) / float64(len(ours.Pix)), worst
 }
+
+// BenchmarkY4MRead reads a 1080p 4:2:0 .y4m at short side 128 (what prepare
+// and the loader ask of a large source) with the pure-Go reader and with
+// libav, per frame.
+func BenchmarkY4MRead(b *testing.B) {
+	const w, h = 1920, 1080
+	path := writeY4M(b, fmt.Sprintf("W%d H%d F25:1 C420jpeg", w, h), patterned(4, w, h, w/2, h/2))
+	for _, name := range []string{"go", "libav"} {
+		b.Run(name, func(b *testing.B) {
+			open := openY4M
+			if name == "libav" {
+				open = NewOpener().Open
+			}
+			v, err := open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer v.Close()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := v.ReadClip(ClipRequest{Frames: 4, Stride: 1, ShortSide: 128}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(4*b.N), "ms/frame")
+		})
+	}
+}

@@ -11,7 +11,7 @@ import (
 type y4mFrame struct{ y, u, v []byte }
 
 // writeY4M writes a YUV4MPEG2 file with the given header tags and frames.
-func writeY4M(t *testing.T, header string, frames []y4mFrame) string {
+func writeY4M(t testing.TB, header string, frames []y4mFrame) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("YUV4MPEG2 " + header + "\n")
