@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/testopener"
 	"github.com/vidrep/vidrep/internal/testvideo"
 	"github.com/vidrep/vidrep/prepare"
 )
@@ -133,7 +134,7 @@ func TestLoaderReportsStaleCacheOnce(t *testing.T) {
 			op.files[filepath.Join(root, c.rel)] = fakeFile{frames: 16, h: 6, w: 8, seed: i}
 		}
 	}
-	rec := &recordingOpener{Opener: op}
+	rec := &testopener.Recording{Opener: op}
 	var log logCounter
 	cfg := Config{
 		Root: root, Samples: samples, Opener: rec,
@@ -160,11 +161,12 @@ func TestLoaderReportsStaleCacheOnce(t *testing.T) {
 	if err := l.ForEach(func(*Batch) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(rec.paths)
+	opened := rec.Paths()
+	slices.Sort(opened)
 	want := []string{cached[0], filepath.Join(root, "a/v1.mp4"), filepath.Join(root, "b/v2.mp4"), filepath.Join(root, "b/v3.mp4")}
 	slices.Sort(want)
-	if !slices.Equal(rec.paths, want) {
-		t.Errorf("opened %q, want %q: the unchanged video from the cache, the others from their sources", rec.paths, want)
+	if !slices.Equal(opened, want) {
+		t.Errorf("opened %q, want %q: the unchanged video from the cache, the others from their sources", opened, want)
 	}
 	f := l.FailedVideos()
 	if len(f) != 1 || f[0].Path != "b/v3.mp4" || !strings.Contains(f[0].Reason, "no such file") {
@@ -181,7 +183,7 @@ func TestLoaderReportsStaleCacheOnce(t *testing.T) {
 // copy another clip over one of its videos, and the loader must decode the
 // new clip, exactly as without the cache, not the cached old one.
 func TestLoaderReadsSwappedSource(t *testing.T) {
-	op := &recordingOpener{Opener: realOpener(t)}
+	op := &testopener.Recording{Opener: realOpener(t)}
 	root := t.TempDir()
 	var samples []dataset.Sample
 	var paths []string
@@ -210,8 +212,8 @@ func TestLoaderReadsSwappedSource(t *testing.T) {
 	if len(log.lines) != 1 || !strings.Contains(log.lines[0], "1 cached video changed") {
 		t.Errorf("log %q, want one stale-cache notice", log.lines)
 	}
-	if !slices.Contains(op.paths, swapped) {
-		t.Errorf("opened %v, want the swapped source %s", op.paths, swapped)
+	if !slices.Contains(op.Paths(), swapped) {
+		t.Errorf("opened %v, want the swapped source %s", op.Paths(), swapped)
 	}
 	cfg.NoCache = true
 	want := collect(t, mustNew(t, cfg).Iterate())
@@ -228,7 +230,7 @@ func example(b *Batch, k int) []float32 {
 
 // noH264Opener is a fakeOpener that, like the noav build's, says it cannot
 // read the prepare cache's H.264.
-type noH264Opener struct{ *recordingOpener }
+type noH264Opener struct{ *testopener.Recording }
 
 func (noH264Opener) DecodesH264() bool { return false }
 
@@ -240,7 +242,7 @@ func TestLoaderSkipsCacheItCannotDecode(t *testing.T) {
 	root := t.TempDir()
 	cached := fakeCacheEntry(t, root, "a/v0.y4m")
 	src := filepath.Join(root, "a/v0.y4m")
-	rec := &recordingOpener{Opener: &fakeOpener{files: map[string]fakeFile{
+	rec := &testopener.Recording{Opener: &fakeOpener{files: map[string]fakeFile{
 		cached: {frames: 16, h: 6, w: 8, seed: 1}, src: {frames: 16, h: 6, w: 8, seed: 2}}}}
 	var log logCounter
 	l := mustNew(t, Config{
@@ -254,8 +256,8 @@ func TestLoaderSkipsCacheItCannotDecode(t *testing.T) {
 	if err := l.ForEach(func(*Batch) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(rec.paths, []string{src}) {
-		t.Errorf("opened %q, want the source %s only", rec.paths, src)
+	if got := rec.Paths(); !slices.Equal(got, []string{src}) {
+		t.Errorf("opened %q, want the source %s only", got, src)
 	}
 	if len(log.lines) != 1 || !strings.Contains(log.lines[0], "reads no H.264") || !strings.Contains(log.lines[0], root) {
 		t.Errorf("log %q, want one line saying the cache under %s is not used", log.lines, root)

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/testopener"
 	"github.com/vidrep/vidrep/internal/testvideo"
 	"github.com/vidrep/vidrep/prepare"
 	"github.com/vidrep/vidrep/video"
@@ -151,22 +151,8 @@ func TestLoaderOverRealVideos(t *testing.T) {
 	}
 }
 
-// recordingOpener remembers the paths it opened.
-type recordingOpener struct {
-	video.Opener
-	mu    sync.Mutex
-	paths []string
-}
-
-func (o *recordingOpener) Open(path string) (video.Video, error) {
-	o.mu.Lock()
-	o.paths = append(o.paths, path)
-	o.mu.Unlock()
-	return o.Opener.Open(path)
-}
-
 func TestLoaderReadsPrepareCache(t *testing.T) {
-	op := &recordingOpener{Opener: realOpener(t)}
+	op := &testopener.Recording{Opener: realOpener(t)}
 	root := t.TempDir()
 	var samples []dataset.Sample
 	var paths []string
@@ -198,7 +184,7 @@ func TestLoaderReadsPrepareCache(t *testing.T) {
 	if !slices.Equal(seen, []int{0, 1}) {
 		t.Errorf("evaluated %v, want the two cached videos", seen)
 	}
-	for _, p := range op.paths {
+	for _, p := range op.Paths() {
 		if !strings.HasPrefix(p, prepare.CacheDir(root)) {
 			t.Errorf("opened %s outside the cache", p)
 		}

@@ -5,29 +5,15 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/vidrep/vidrep/dataset"
+	"github.com/vidrep/vidrep/internal/testopener"
 	"github.com/vidrep/vidrep/internal/testvideo"
 	"github.com/vidrep/vidrep/prepare"
 	"github.com/vidrep/vidrep/pretext"
 	"github.com/vidrep/vidrep/video"
 )
-
-// openLog remembers the paths it opened.
-type openLog struct {
-	video.Opener
-	mu    sync.Mutex
-	paths []string
-}
-
-func (o *openLog) Open(path string) (video.Video, error) {
-	o.mu.Lock()
-	o.paths = append(o.paths, path)
-	o.mu.Unlock()
-	return o.Opener.Open(path)
-}
 
 // TestPretrainDataSkipsStaleCache: with no Locate given, pretraining reads a
 // video from its source once the source changed after vidrep prepare, not
@@ -48,7 +34,7 @@ func TestPretrainDataSkipsStaleCache(t *testing.T) {
 	}
 	swapped := filepath.Join(root, paths[1])
 	testvideo.Make(t, swapped, testvideo.Options{Frames: 24, Width: 32, Height: 32, Seed: 9})
-	op := &openLog{Opener: video.NewOpener()}
+	op := &testopener.Recording{Opener: video.NewOpener()}
 	c := Config{Batch: 2, Workers: 1, Seed: 1, Size: 16, Opener: op}
 	m, err := pretext.New("rotation", pretext.Options{Frames: 4, Stride: 1, Size: 16})
 	if err != nil {
@@ -66,11 +52,12 @@ func TestPretrainDataSkipsStaleCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	it.Close()
-	slices.Sort(op.paths)
-	op.paths = slices.Compact(op.paths)
+	opened := op.Paths()
+	slices.Sort(opened)
+	opened = slices.Compact(opened)
 	want := []string{filepath.Join(prepare.CacheDir(root), paths[0]) + ".mp4", swapped}
 	slices.Sort(want)
-	if !slices.Equal(op.paths, want) {
-		t.Errorf("opened %q, want %q: the unchanged video from the cache, the swapped one from its source", op.paths, want)
+	if !slices.Equal(opened, want) {
+		t.Errorf("opened %q, want %q: the unchanged video from the cache, the swapped one from its source", opened, want)
 	}
 }
