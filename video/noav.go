@@ -3,8 +3,8 @@
 package video
 
 import (
+	"errors"
 	"fmt"
-	"os"
 )
 
 // noavOpener is the Opener of a binary built without libav: it reads only
@@ -22,16 +22,11 @@ func (noavOpener) Open(path string) (Video, error) {
 	if path == "" {
 		return nil, ErrNoDecoder
 	}
-	st, err := os.Stat(path)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("open video %s: %w", path, err)
-	case st.Size() == 0:
-		return nil, fmt.Errorf("open video %s: the file is empty (0 bytes)", path)
-	case IsY4M(path):
-		return openY4M(path)
+	v, err := openY4M(path)
+	if errors.Is(err, errNotY4M) {
+		return nil, fmt.Errorf("open video %s: %w", path, ErrNoDecoder)
 	}
-	return nil, fmt.Errorf("open video %s: %w", path, ErrNoDecoder)
+	return v, err
 }
 
 // DecodesH264 is false: this build reads .y4m files alone.

@@ -19,17 +19,9 @@ const y4mMagic = "YUV4MPEG2 "
 // not really Y4M cannot make the reader buffer it whole.
 const maxHeaderLine = 4096
 
-// IsY4M reports whether the file at path starts like a YUV4MPEG2 stream.
-func IsY4M(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, len(y4mMagic))
-	_, err = io.ReadFull(f, head)
-	return err == nil && string(head) == y4mMagic
-}
+// errNotY4M is openY4M's error for a file that does not start like a
+// YUV4MPEG2 stream, so that an Opener can try it first and refuse the rest.
+var errNotY4M = errors.New("not a YUV4MPEG2 file (it must start with \"YUV4MPEG2 \")")
 
 // y4mFormat is what a stream header says about its frames.
 type y4mFormat struct {
@@ -62,7 +54,8 @@ type y4mVideo struct {
 }
 
 // openY4M opens a YUV4MPEG2 file: 8-bit 4:2:0, 4:2:2, 4:4:4 or monochrome,
-// progressive. Errors name the file.
+// progressive. Errors name the file; one that is not YUV4MPEG2 at all
+// wraps errNotY4M.
 func openY4M(path string) (Video, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -78,13 +71,23 @@ func openY4M(path string) (Video, error) {
 
 // indexY4M parses the stream header and finds every complete frame.
 func indexY4M(f *os.File, path string) (*y4mVideo, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() == 0 {
+		return nil, errors.New("the file is empty (0 bytes)")
+	}
 	r := bufio.NewReaderSize(f, maxHeaderLine)
+	if head, err := r.Peek(len(y4mMagic)); err != nil || string(head) != y4mMagic {
+		return nil, errNotY4M
+	}
 	line, err := readHeaderLine(r)
 	if errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("the stream header is longer than %d bytes; re-convert with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m", maxHeaderLine)
 	}
-	if err != nil || !strings.HasPrefix(line+" ", y4mMagic) {
-		return nil, errors.New("not a YUV4MPEG2 file (it must start with \"YUV4MPEG2 \")")
+	if err != nil {
+		return nil, errors.New("the stream header has no end of line (truncated file)")
 	}
 	format, err := parseY4MHeader(line)
 	if err != nil {
@@ -94,10 +97,6 @@ func indexY4M(f *os.File, path string) (*y4mVideo, error) {
 	frameBytes := int64(luma + 2*chroma)
 	v := &y4mVideo{f: f, format: format}
 	offset := int64(len(line) + 1)
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	for offset < st.Size() {
 		if _, err := f.Seek(offset, io.SeekStart); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package video
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,6 +212,7 @@ func TestY4MRefusesWhatItCannotRead(t *testing.T) {
 		name, content, want string
 	}{
 		{"not y4m", "RIFF....AVI ", "not a YUV4MPEG2 file"},
+		{"empty", "", "the file is empty (0 bytes)"},
 		{"interlaced", "YUV4MPEG2 W2 H2 It C420jpeg\nFRAME\n" + strings.Repeat("x", 6), "interlaced"},
 		{"10-bit", "YUV4MPEG2 W2 H2 C420p10\nFRAME\n", "colorspace 420p10"},
 		{"9-bit", "YUV4MPEG2 W2 H2 C420p9\nFRAME\n", "colorspace 420p9"},
@@ -236,18 +238,29 @@ func TestY4MRefusesWhatItCannotRead(t *testing.T) {
 	}
 }
 
-func TestIsY4M(t *testing.T) {
-	good := writeY4M(t, "W2 H2", flatFrames(1, 2, 2))
-	bad := filepath.Join(t.TempDir(), "x.mp4")
-	if err := os.WriteFile(bad, []byte("\x00\x00\x00\x18ftypmp42"), 0o644); err != nil {
-		t.Fatal(err)
+// TestY4MTellsOtherFilesApart checks what the noav Opener relies on to try
+// every file as Y4M first: a file that is not one (even with a first line
+// longer than a Y4M header may be) wraps errNotY4M, while a missing file
+// and a damaged Y4M file do not.
+func TestY4MTellsOtherFilesApart(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"x.mp4":       "\x00\x00\x00\x18ftypmp42",
+		"long.bin":    strings.Repeat("z", 5000) + "\n",
+		"damaged.y4m": "YUV4MPEG2 W2 H2 C420p10\n",
 	}
-	for path, want := range map[string]bool{good: true, bad: false, "/nonexistent.y4m": false} {
-		if got := IsY4M(path); got != want {
-			t.Errorf("IsY4M(%s) = %v, want %v", path, got, want)
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
-	v, err := openY4M(good)
+	for name, notY4M := range map[string]bool{"x.mp4": true, "long.bin": true, "damaged.y4m": false, "missing.y4m": false} {
+		_, err := openY4M(filepath.Join(dir, name))
+		if err == nil || errors.Is(err, errNotY4M) != notY4M {
+			t.Errorf("openY4M(%s): %v, want an error that is errNotY4M: %v", name, err, notY4M)
+		}
+	}
+	v, err := openY4M(writeY4M(t, "W2 H2", flatFrames(1, 2, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
