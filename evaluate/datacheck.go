@@ -182,11 +182,11 @@ func pretrainLeak(dir, who string, d *dataset.Dataset, n int, tests []dataset.Sa
 	if k == n || (len(d.Unlabeled) > 0 && !w) {
 		return "" // the split's own training side never holds its test videos
 	}
-	var trainSide []dataset.Sample
-	if k >= 1 && k <= len(d.Splits) {
-		trainSide = d.Splits[k-1].Train
+	sp, err := d.Split(k)
+	if err != nil {
+		return "" // the split the record names is gone from the lists
 	}
-	if count, first := countIn(tests, pathSet(trainSide)); count > 0 {
+	if count, first := countIn(tests, pathSet(sp.Train)); count > 0 {
 		return fmt.Sprintf("split %d: %d of %d test videos were pretraining videos of %s (the training videos of split %d, labels hidden; first: %s), so its features have seen them and scores here may be inflated; use split %d, or pretrain on unlabeled videos only",
 			n, count, len(tests), who, k, first, k)
 	}
