@@ -51,6 +51,10 @@ type y4mVideo struct {
 	planes []byte  // one frame's planes, reused
 	// tapCache holds the resampling filters of the sizes asked so far.
 	tapCache map[tapKey][][]tap
+	// rows and outs are resample's buffers, reused from frame to frame: rows
+	// holds a plane filtered along x, outs[k] plane k's output (Y, Cb, Cr).
+	rows []float32
+	outs [3][]float32
 }
 
 // openY4M opens a YUV4MPEG2 file: 8-bit 4:2:0, 4:2:2, 4:4:4 or monochrome,
@@ -321,10 +325,12 @@ func (v *y4mVideo) taps(dst, src int, block bool) [][]tap {
 }
 
 // resample returns p resampled to w x h: filterTaps along rows, then along
-// columns (the filter is separable), into float32 samples.
-func (v *y4mVideo) resample(p plane, w, h int, block bool) []float32 {
+// columns (the filter is separable), into float32 samples. The result lives in
+// v.outs[k] and is overwritten by the next call with the same k.
+func (v *y4mVideo) resample(p plane, w, h int, block bool, k int) []float32 {
 	xs, ys := v.taps(w, p.w, block), v.taps(h, p.h, block)
-	rows := make([]float32, p.h*w) // each input row filtered to w samples
+	v.rows = sized(v.rows, p.h*w) // each input row filtered to w samples
+	rows := v.rows
 	for y := range p.h {
 		in := p.pix[y*p.w : (y+1)*p.w]
 		for x, tx := range xs {
@@ -335,7 +341,8 @@ func (v *y4mVideo) resample(p plane, w, h int, block bool) []float32 {
 			rows[y*w+x] = float32(acc)
 		}
 	}
-	out := make([]float32, w*h)
+	v.outs[k] = sized(v.outs[k], w*h)
+	out := v.outs[k]
 	for y, ty := range ys {
 		for x := range w {
 			acc := 0.0
@@ -360,12 +367,12 @@ func (v *y4mVideo) toRGB(dst []uint8, w, h int) {
 	// vertical chroma position this reader does not copy: block spreading
 	// is the nearer, mean |diff| 11 against 18 on a 34x17 test pattern.)
 	spread := w == fm.width && h == fm.height && !(fm.chromaW == 2 && fm.chromaH == 1 && fm.width%2 == 1)
-	y := v.resample(plane{v.planes[:luma], fm.width, fm.height}, w, h, false)
+	y := v.resample(plane{v.planes[:luma], fm.width, fm.height}, w, h, false, 0)
 	var cb, cr []float32
 	if chroma > 0 {
 		cw, ch := (fm.width+fm.chromaW-1)/fm.chromaW, (fm.height+fm.chromaH-1)/fm.chromaH
-		cb = v.resample(plane{v.planes[luma : luma+chroma], cw, ch}, w, h, spread)
-		cr = v.resample(plane{v.planes[luma+chroma:], cw, ch}, w, h, spread)
+		cb = v.resample(plane{v.planes[luma : luma+chroma], cw, ch}, w, h, spread, 1)
+		cr = v.resample(plane{v.planes[luma+chroma:], cw, ch}, w, h, spread, 2)
 	}
 	for i := range w * h {
 		u, vv := 128.0, 128.0
@@ -374,6 +381,15 @@ func (v *y4mVideo) toRGB(dst []uint8, w, h int) {
 		}
 		dst[3*i], dst[3*i+1], dst[3*i+2] = yuvToRGB(float64(y[i]), u, vv, fm.fullRange)
 	}
+}
+
+// sized returns buf with length n, reallocated only when its capacity is
+// smaller.
+func sized(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
 }
 
 // centre maps sample i of n samples to the coordinate of its centre among m
