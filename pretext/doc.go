@@ -1,6 +1,6 @@
 // Package pretext holds the self-supervised objectives vidrep pretrains with:
 // transformation prediction (clip order, odd-one-out, VCOP, rotation, speed,
-// arrow of time, camera pan, camera motion), instance discrimination
+// arrow of time, camera pan, camera motion, motion statistics), instance discrimination
 // (SimCLR/CVRL, MoCo, BYOL) and masked modelling (VideoMAE).
 //
 // A Method makes its views and integer targets from one video (its
@@ -27,6 +27,9 @@
 //	                              camera pan, 0..7                  Wang et al. 2019, without flow)
 //	camera       1 clip           1: pan direction 0..7, zoom in    CE, 12 classes (ego-motion,
 //	                              or out, roll either way           Agrawal et al. 2015)
+//	flowstats    1 clip           5, from the clip's affine flow:   mean CE of the five (motion
+//	                              direction 0..7; grows, turns,     statistics, Wang et al. 2019,
+//	                              reverses, veers (0/1 each)        discretised; MotionTargets)
 //	simclr       2 clips          none                              InfoNCE over the 2B clips (CVRL)
 //	moco         2 clips          none                              InfoNCE against an EMA key encoder
 //	                                                                and a queue of past keys (MoCo v2)

@@ -63,26 +63,6 @@ func TestBaselineClassifiers(t *testing.T) {
 	}
 }
 
-// TestMotionFeatures checks the affine flow on a pattern moved by a known
-// amount: a one-pixel shift right gives u ~ 1 and v ~ 0.
-func TestMotionFeatures(t *testing.T) {
-	const s = 24
-	frame := func(dx float64) []float64 {
-		g := make([]float64, s*s)
-		for i := 0; i < s; i++ {
-			for j := 0; j < s; j++ {
-				x := float64(j) - dx
-				g[i*s+j] = 128 + 60*math.Sin(2*math.Pi*x/12)*math.Cos(2*math.Pi*float64(i)/10)
-			}
-		}
-		return g
-	}
-	a := affineFlow(frame(0), frame(0.5), s)
-	if math.Abs(a[0]-0.5) > 0.1 || math.Abs(a[3]) > 0.05 {
-		t.Errorf("affine flow of a 0.5 px shift right = %v, want u ~ 0.5, v ~ 0", a)
-	}
-}
-
 // TestDecodedBaselines runs the baselines on a small written benchmark: the
 // plumbing (lists, decoding, counts) and a report file the CLI would write.
 func TestDecodedBaselines(t *testing.T) {

@@ -3,6 +3,8 @@ package synth
 import (
 	"math"
 	"sort"
+
+	"github.com/vidrep/vidrep/flow"
 )
 
 // frameFeatures describes one RGB frame ([S][S][3] bytes) by appearance
@@ -44,116 +46,21 @@ func frameFeatures(frame []uint8, s int) []float64 {
 	return f
 }
 
-// greyFrames converts [T][S][S][3] bytes to blurred luminance frames.
-func greyFrames(pix []uint8, t, s int) [][]float64 {
-	out := make([][]float64, t)
-	for f := range out {
-		g := make([]float64, s*s)
-		for i := range g {
-			p := pix[(f*s*s+i)*3:]
-			g[i] = 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
-		}
-		out[f] = blur(g, s)
-	}
-	return out
-}
-
-// blur applies a 3x3 binomial filter, clamping at the edges.
-func blur(g []float64, s int) []float64 {
-	at := func(i, j int) float64 { return g[min(max(i, 0), s-1)*s+min(max(j, 0), s-1)] }
-	out := make([]float64, len(g))
-	for i := 0; i < s; i++ {
-		for j := 0; j < s; j++ {
-			v := 4*at(i, j) + 2*(at(i-1, j)+at(i+1, j)+at(i, j-1)+at(i, j+1)) +
-				at(i-1, j-1) + at(i-1, j+1) + at(i+1, j-1) + at(i+1, j+1)
-			out[i*s+j] = v / 16
-		}
-	}
-	return out
-}
-
-// affineFlow fits one affine motion field u = a0 + a1 x + a2 y,
-// v = a3 + a4 x + a5 y (x, y centred, in half frame sides; u, v in pixels
-// per frame) to the brightness change from a to b by least squares on the
-// optical-flow constraint Ix u + Iy v + It = 0 over the interior pixels.
-func affineFlow(a, b []float64, s int) [6]float64 {
-	var ata [6][6]float64
-	var atb [6]float64
-	half := float64(s) / 2
-	for i := 1; i < s-1; i++ {
-		y := (float64(i) - float64(s-1)/2) / half
-		for j := 1; j < s-1; j++ {
-			x := (float64(j) - float64(s-1)/2) / half
-			m := func(ii, jj int) float64 { return (a[ii*s+jj] + b[ii*s+jj]) / 2 }
-			ix := (m(i, j+1) - m(i, j-1)) / 2
-			iy := (m(i+1, j) - m(i-1, j)) / 2
-			it := b[i*s+j] - a[i*s+j]
-			row := [6]float64{ix, ix * x, ix * y, iy, iy * x, iy * y}
-			for p := range row {
-				atb[p] -= row[p] * it
-				for q := range row {
-					ata[p][q] += row[p] * row[q]
-				}
-			}
-		}
-	}
-	tr := 0.0
-	for p := range ata {
-		tr += ata[p][p]
-	}
-	for p := range ata {
-		ata[p][p] += 1e-3*tr/6 + 1e-9
-	}
-	return solve6(ata, atb)
-}
-
-// solve6 solves the 6x6 system m x = v by Gaussian elimination with partial pivoting.
-func solve6(m [6][6]float64, v [6]float64) [6]float64 {
-	const n = 6
-	for c := 0; c < n; c++ {
-		p := c
-		for r := c + 1; r < n; r++ {
-			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
-				p = r
-			}
-		}
-		m[c], m[p] = m[p], m[c]
-		v[c], v[p] = v[p], v[c]
-		if m[c][c] == 0 {
-			continue
-		}
-		for r := c + 1; r < n; r++ {
-			f := m[r][c] / m[c][c]
-			for k := c; k < n; k++ {
-				m[r][k] -= f * m[c][k]
-			}
-			v[r] -= f * v[c]
-		}
-	}
-	var x [6]float64
-	for r := n - 1; r >= 0; r-- {
-		s := v[r]
-		for k := r + 1; k < n; k++ {
-			s -= m[r][k] * x[k]
-		}
-		if m[r][r] != 0 {
-			x[r] = s / m[r][r]
-		}
-	}
-	return x
-}
-
 // motionFeatures summarises a clip's motion: the affine flow of every frame
 // pair, then its translation, divergence (scaling) and curl (spin), their
 // persistence, the velocity's autocorrelation (back and forth) and turning
 // (circling), and how the amount of change varies (stopping and starting).
 func motionFeatures(pix []uint8, t, s int) []float64 {
-	g := greyFrames(pix, t, s)
+	g := make([][]float64, t)
+	for f := range g {
+		g[f] = flow.Grey(pix[f*s*s*3:(f+1)*s*s*3], s, s)
+	}
 	n := t - 1
 	u, v, div, curl, energy := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for k := 0; k < n; k++ {
-		a := affineFlow(g[k], g[k+1], s)
-		u[k], v[k], div[k], curl[k] = a[0], a[3], a[1]+a[5], a[4]-a[2]
+		a := flow.Fit(g[k], g[k+1], s, s)
+		u[k], v[k] = a.Translation()
+		div[k], curl[k] = a.Divergence(), a.Curl()
 		for i := range g[k] {
 			energy[k] += math.Abs(g[k+1][i] - g[k][i])
 		}

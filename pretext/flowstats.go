@@ -1,0 +1,165 @@
+package pretext
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vidrep/vidrep/flow"
+	"github.com/vidrep/vidrep/loader"
+	"github.com/vidrep/vidrep/models"
+)
+
+// FlowTargets names the flowstats method's targets, in order, and
+// FlowTargetClasses gives each one's number of classes.
+var (
+	FlowTargets       = []string{"direction", "grows", "turns clockwise", "reverses", "veers clockwise"}
+	FlowTargetClasses = []int{FlowDirections, 2, 2, 2, 2}
+)
+
+// FlowDirections is the number of sectors the mean translation's direction
+// is binned into: sector k is centred on angle 2*pi*k/FlowDirections from +x
+// (right) towards +y (down in the image), as pan's directions are.
+const FlowDirections = 8
+
+// MotionTargets computes the flowstats targets of a clip's motion from the
+// affine fields between its consecutive frames (flow.Clip), in the order of
+// FlowTargets:
+//   - direction: the sector of the mean translation;
+//   - grows: 1 if the mean divergence is positive (expansion);
+//   - turns clockwise: 1 if the mean curl is positive;
+//   - reverses: 1 if the translation is anti-correlated with itself half the
+//     clip later (a back-and-forth motion);
+//   - veers clockwise: 1 if successive translations turn clockwise on the
+//     whole (a curved path).
+//
+// Every target is a sign or a sector, so no threshold has to be tuned to a
+// dataset; a clip without that motion gets an arbitrary but deterministic
+// value, which the loss cannot predict and which only raises its floor.
+func MotionTargets(fields []flow.Affine) []int32 {
+	var u, v, div, curl float64
+	for _, a := range fields {
+		du, dv := a.Translation()
+		u, v = u+du, v+dv
+		div += a.Divergence()
+		curl += a.Curl()
+	}
+	lag := (len(fields) + 1) / 2
+	reversal, veer := 0.0, 0.0
+	for k := range fields {
+		uk, vk := fields[k].Translation()
+		if k+lag < len(fields) {
+			ul, vl := fields[k+lag].Translation()
+			reversal += uk*ul + vk*vl
+		}
+		if k+1 < len(fields) {
+			un, vn := fields[k+1].Translation()
+			veer += uk*vn - vk*un
+		}
+	}
+	return []int32{directionSector(u, v), bit(div > 0), bit(curl > 0), bit(reversal < 0), bit(veer > 0)}
+}
+
+// directionSector bins the direction of (u, v) into FlowDirections sectors.
+func directionSector(u, v float64) int32 {
+	width := 2 * math.Pi / FlowDirections
+	angle := math.Mod(math.Atan2(v, u)+2*math.Pi+width/2, 2*math.Pi)
+	return int32(min(int(angle/width), FlowDirections-1))
+}
+
+// bit is 1 for true.
+func bit(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// flowStats is motion-statistics prediction: the targets are read from the
+// clip's own motion (MotionTargets), and one head predicts them all.
+type flowStats struct {
+	o   Options
+	aug AugmentFunc
+}
+
+// newFlowStats is motion-statistics prediction, after Wang et al. (CVPR
+// 2019), who predict where and in which direction a clip moves most from its
+// optical flow: here the global affine flow between every two consecutive
+// frames of the clip's span gives five discrete targets (MotionTargets), and
+// the network sees only the clip's frames at its stride. No label is read:
+// the targets are the video's own motion. Options.Augment, when set,
+// replaces the default view transform and must not crop or flip, which would
+// change the motion the targets describe.
+func newFlowStats(o Options) (Method, error) {
+	aug := o.Augment
+	if aug == nil {
+		aug = panAugment(o.Size)
+	}
+	return &flowStats{o: o, aug: aug}, nil
+}
+
+// Name is the registry name.
+func (m *flowStats) Name() string { return "flowstats" }
+
+// NumViews is 1: the clip.
+func (m *flowStats) NumViews() int { return 1 }
+
+// NumTargets is one per FlowTargets entry.
+func (m *flowStats) NumTargets() int { return len(FlowTargets) }
+
+// Sampler reads a clip's whole span at stride 1, computes its targets from
+// every consecutive pair of frames, and keeps every Stride-th frame as the
+// view.
+func (m *flowStats) Sampler() loader.Sampler {
+	return samplerFunc(func(r loader.VideoReader, _ int, rng *rand.Rand) (loader.Example, error) {
+		n := span(m.o.Frames, m.o.Stride)
+		raw, err := r.Read(randomStart(r.NumFrames(), n, rng), n, 1)
+		if err != nil {
+			return loader.Example{}, fmt.Errorf("flowstats: %w", err)
+		}
+		targets := MotionTargets(flow.Clip(raw.Pix, raw.T, raw.W, raw.H))
+		return loader.Example{Views: []loader.ClipTensor{m.aug(everyNth(raw, m.o.Stride), rng)}, Targets: targets}, nil
+	})
+}
+
+// everyNth returns frames 0, n, 2n, ... of raw.
+func everyNth(raw *loader.RawClip, n int) *loader.RawClip {
+	size := raw.H * raw.W * 3
+	out := &loader.RawClip{H: raw.H, W: raw.W}
+	for t := 0; t < raw.T; t += n {
+		out.Pix = append(out.Pix, raw.Pix[t*size:(t+1)*size]...)
+		out.T++
+	}
+	return out
+}
+
+// Loss is the mean over the targets of the cross-entropy of each one's
+// slice of the head's logits; the accuracy is the mean of their accuracies.
+func (m *flowStats) Loss(bb models.Backbone) LossFn {
+	return func(scope *model.Scope, views, targets []*Node, training bool) (*Node, *Node) {
+		feats := viewFeatures(bb, backboneScope(scope), views[:1], training)
+		total := 0
+		for _, c := range FlowTargetClasses {
+			total += c
+		}
+		logits := mlp(headScope(scope, m.Name()), feats[0], m.o.Hidden, total, false, false)
+		var loss, acc *Node
+		from := 0
+		for k, c := range FlowTargetClasses {
+			l, a := CrossEntropy(Slice(logits, AxisRange(), AxisRange(from, from+c)), targets[k])
+			from += c
+			if loss == nil {
+				loss, acc = l, a
+			} else {
+				loss, acc = Add(loss, l), Add(acc, a)
+			}
+		}
+		n := float64(len(FlowTargetClasses))
+		return DivScalar(loss, n), DivScalar(acc, n)
+	}
+}
+
+func init() { register("flowstats", newFlowStats) }
