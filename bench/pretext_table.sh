@@ -36,7 +36,7 @@ DATA=$1 OUT=$2 STEPS=${3:-300}
 BIN=${VIDREP:-bin/vidrep}
 BATCH=16
 SEEDS=(${SEEDS:-0 1 2})
-METHODS=(${METHODS:-none pan camera speed vcop rotation arrow simclr moco byol order odd-one-out videomae})
+METHODS=(${METHODS:-none pan camera flowstats speed vcop rotation arrow simclr moco byol order odd-one-out videomae})
 [[ -x $BIN ]] || { echo "pretext_table: no binary $BIN; run make build" >&2; exit 1; }
 [[ -d $DATA ]] || { echo "pretext_table: no dataset directory $DATA" >&2; exit 1; }
 VIDEOS=${VIDEOS:-$(wc -l <"$DATA/unlabeled.txt")}
@@ -48,10 +48,11 @@ TAG="" # suffix of the probe directories
 mkdir -p "$OUT"
 
 # views and chance of each method's pretext accuracy (batch 16; MoCo's queue
-# is half of the videos).
-declare -A VIEWS=([pan]=1 [camera]=1 [speed]=1 [vcop]=3 [rotation]=1 [arrow]=1 [simclr]=2
+# is half of the videos; flowstats' accuracy is the mean over its five targets,
+# whose chances are 1/8 and four times 1/2).
+declare -A VIEWS=([pan]=1 [camera]=1 [flowstats]=1 [speed]=1 [vcop]=3 [rotation]=1 [arrow]=1 [simclr]=2
 	[moco]=2 [byol]=2 [order]=3 [odd-one-out]=4 [videomae]=1)
-declare -A CHANCE=([pan]=1/8 [camera]=1/12 [speed]=1/4 [vcop]=1/6 [rotation]=1/4 [arrow]=1/2
+declare -A CHANCE=([pan]=1/8 [camera]=1/12 [flowstats]=0.425 [speed]=1/4 [vcop]=1/6 [rotation]=1/4 [arrow]=1/2
 	[order]=1/2 [odd-one-out]=1/4 [simclr]=1/$((2 * BATCH - 1)) [moco]=1/$((VIDEOS / 2 + 1)))
 
 arch_of() { [[ $1 == videomae || $1 == none-vit-micro ]] && echo vit-micro || echo r3d-small-res; }
