@@ -31,7 +31,9 @@ type Runtime struct {
 	Workers int  // decoding workers (default: the number of CPUs)
 	Batch   int  // clips per inference pass (default 32); a batch holds max(1, Batch/views) videos
 	Quiet   bool // no progress bars
-	// Opener decodes videos (default video.NewOpener()).
+	// Opener decodes videos (default video.SharedFrameCache(): decoded
+	// videos are kept in memory within its budget and shared by every run of
+	// the process).
 	Opener video.Opener
 	// Logf reports videos that fail to decode (default: the loader's log.Printf).
 	Logf func(format string, args ...any)
@@ -45,7 +47,7 @@ func (r Runtime) withDefaults() Runtime {
 		r.Batch = 32
 	}
 	if r.Opener == nil {
-		r.Opener = video.NewOpener()
+		r.Opener = video.SharedFrameCache()
 	}
 	return r
 }

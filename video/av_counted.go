@@ -3,9 +3,7 @@
 package video
 
 import (
-	"io/fs"
 	"maps"
-	"path/filepath"
 	"slices"
 	"sync"
 
@@ -91,21 +89,6 @@ func (v *avVideo) loseAnchor() int {
 	}
 	v.await = -1
 	return len(v.pts)
-}
-
-// fileID identifies one version of a file: its absolute path, size and
-// modification time.
-type fileID struct {
-	path        string
-	size, mtime int64
-}
-
-// newFileID returns the identity of the file at path with info st.
-func newFileID(path string, st fs.FileInfo) fileID {
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
-	return fileID{path: path, size: st.Size(), mtime: st.ModTime().UnixNano()}
 }
 
 // memoFiles bounds how many files seekMemo remembers (a few hundred bytes

@@ -58,7 +58,8 @@ type Config struct {
 	// queue size, ...); its Frames, Stride and Size are taken from above.
 	Pretext pretext.Options
 
-	// Opener decodes videos; nil uses video.NewOpener().
+	// Opener decodes videos; nil uses video.SharedFrameCache(), which keeps
+	// decoded videos in memory within its budget.
 	Opener video.Opener
 	// Locate maps a sample to the file to decode and its frame count; nil
 	// uses the loader's default (loader.CacheLocator): the prepare cache's
@@ -237,7 +238,7 @@ const DefaultQueue = 1024
 func newData(c Config, root string, samples []dataset.Sample, m pretext.Method) (train.Data, error) {
 	opener := c.Opener
 	if opener == nil {
-		opener = video.NewOpener()
+		opener = video.SharedFrameCache()
 	}
 	sampler := pretext.Unlabeled(m.Sampler())
 	if c.Sampler != nil {
