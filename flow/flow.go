@@ -13,7 +13,8 @@ import "math"
 
 // Affine is one affine motion field, u = A[0] + A[1] x + A[2] y and
 // v = A[3] + A[4] x + A[5] y: (u, v) in pixels per frame, (x, y) measured from
-// the frame's centre in half short sides (so a square frame spans [-1, 1]).
+// the frame's centre in half short sides (so a square frame spans about
+// [-1, 1]).
 type Affine [6]float64
 
 // Translation is the motion (u, v) at the frame's centre, pixels per frame.
@@ -26,9 +27,9 @@ func (a Affine) Divergence() float64 { return a[1] + a[5] }
 // image (x right, y down).
 func (a Affine) Curl() float64 { return a[4] - a[2] }
 
-// Grey converts one RGB frame ([h][w][3] bytes) to luminance (BT.601
-// weights) smoothed by a 3x3 binomial filter, which the fit's finite
-// differences need.
+// Grey converts one RGB frame ([h][w][3] bytes, row by row; note that the
+// arguments give the width first) to luminance (BT.601 weights) smoothed by
+// a 3x3 binomial filter, which the fit's finite differences need.
 func Grey(frame []uint8, w, h int) []float64 {
 	g := make([]float64, w*h)
 	for i := range g {
@@ -88,7 +89,8 @@ func Fit(a, b []float64, w, h int) Affine {
 }
 
 // Clip returns the fields between consecutive frames of pix ([t][h][w][3]
-// bytes): t-1 of them.
+// bytes, as loader.RawClip holds them; the arguments give the width before
+// the height): t-1 of them.
 func Clip(pix []uint8, t, w, h int) []Affine {
 	if t < 2 {
 		return nil

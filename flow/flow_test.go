@@ -78,12 +78,13 @@ func TestFitOfAFlatFrameIsZero(t *testing.T) {
 }
 
 func TestClipFitsEveryConsecutivePair(t *testing.T) {
-	const w, h, frames = 20, 20, 4
+	const w, h, frames = 28, 20, 4 // not square: width and height must not be swapped
+	const u, v = 0.5, -0.3         // pixels per frame
 	pix := make([]uint8, frames*w*h*3)
 	for f := range frames {
 		for i := range h {
 			for j := range w {
-				g := uint8(math.Round(pattern(float64(j)-0.5*float64(f), float64(i))))
+				g := uint8(math.Round(pattern(float64(j)-u*float64(f), float64(i)-v*float64(f))))
 				copy(pix[((f*h+i)*w+j)*3:], []uint8{g, g, g})
 			}
 		}
@@ -93,8 +94,8 @@ func TestClipFitsEveryConsecutivePair(t *testing.T) {
 		t.Fatalf("%d fields for %d frames, want %d", len(fields), frames, frames-1)
 	}
 	for k, a := range fields {
-		if u, v := a.Translation(); math.Abs(u-0.5) > 0.1 || math.Abs(v) > 0.1 {
-			t.Errorf("pair %d: translation (%.3f, %.3f), want about (0.5, 0)", k, u, v)
+		if gu, gv := a.Translation(); math.Abs(gu-u) > 0.1 || math.Abs(gv-v) > 0.1 {
+			t.Errorf("pair %d: translation (%.3f, %.3f), want about (%.1f, %.1f)", k, gu, gv, u, v)
 		}
 	}
 	if Clip(pix[:w*h*3], 1, w, h) != nil {

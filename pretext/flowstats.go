@@ -22,7 +22,9 @@ var (
 
 // FlowDirections is the number of sectors the mean translation's direction
 // is binned into: sector k is centred on angle 2*pi*k/FlowDirections from +x
-// (right) towards +y (down in the image), as pan's directions are.
+// (right) towards +y (down in the image). The angle is measured as pan's
+// directions are, but it is the content's motion: a pan of the view in
+// direction 0 moves the content towards sector 4.
 const FlowDirections = 8
 
 // MotionTargets computes the flowstats targets of a clip's motion from the
@@ -31,14 +33,17 @@ const FlowDirections = 8
 //   - direction: the sector of the mean translation;
 //   - grows: 1 if the mean divergence is positive (expansion);
 //   - turns clockwise: 1 if the mean curl is positive;
-//   - reverses: 1 if the translation is anti-correlated with itself half the
-//     clip later (a back-and-forth motion);
+//   - reverses: 1 if the translation half the span later points against it
+//     on the whole (the sum of their dot products is negative), as in a
+//     back-and-forth motion whose period is near the span; a swing of half
+//     that period, or one on top of a drift, does not set it;
 //   - veers clockwise: 1 if successive translations turn clockwise on the
 //     whole (a curved path).
 //
 // Every target is a sign or a sector, so no threshold has to be tuned to a
-// dataset; a clip without that motion gets an arbitrary but deterministic
-// value, which the loss cannot predict and which only raises its floor.
+// dataset. A clip with almost none of a motion gets that target from the
+// sign of its noise, which the network cannot predict and which only
+// raises the loss's floor.
 func MotionTargets(fields []flow.Affine) []int32 {
 	var u, v, div, curl float64
 	for _, a := range fields {
@@ -92,7 +97,10 @@ type flowStats struct {
 // the network sees only the clip's frames at its stride. No label is read:
 // the targets are the video's own motion. Options.Augment, when set,
 // replaces the default view transform and must not crop or flip, which would
-// change the motion the targets describe.
+// change the motion the targets describe. The flow is fitted on the whole
+// decoded frame; on frames that are not square the default transform shows
+// the network their centred square, so motion confined to the margins sets
+// targets the network does not see.
 func newFlowStats(o Options) (Method, error) {
 	aug := o.Augment
 	if aug == nil {
@@ -112,7 +120,9 @@ func (m *flowStats) NumTargets() int { return len(FlowTargets) }
 
 // Sampler reads a clip's whole span at stride 1, computes its targets from
 // every consecutive pair of frames, and keeps every Stride-th frame as the
-// view.
+// view. A video shorter than the span is filled by the loader's policy; only
+// the pairs of its real frames count, so that a loop back to the first
+// frame does not read as a jump.
 func (m *flowStats) Sampler() loader.Sampler {
 	return samplerFunc(func(r loader.VideoReader, _ int, rng *rand.Rand) (loader.Example, error) {
 		n := span(m.o.Frames, m.o.Stride)
@@ -120,7 +130,11 @@ func (m *flowStats) Sampler() loader.Sampler {
 		if err != nil {
 			return loader.Example{}, fmt.Errorf("flowstats: %w", err)
 		}
-		targets := MotionTargets(flow.Clip(raw.Pix, raw.T, raw.W, raw.H))
+		fields := flow.Clip(raw.Pix, raw.T, raw.W, raw.H)
+		if pairs := r.NumFrames() - 1; pairs < len(fields) { // asked after Read, which can learn the true length
+			fields = fields[:max(pairs, 0)]
+		}
+		targets := MotionTargets(fields)
 		return loader.Example{Views: []loader.ClipTensor{m.aug(everyNth(raw, m.o.Stride), rng)}, Targets: targets}, nil
 	})
 }

@@ -70,9 +70,11 @@ func TestMotionTargets(t *testing.T) {
 	}
 }
 
-// driftReader shows a smooth texture drifting by (vx, vy) pixels per frame.
+// driftReader shows a smooth texture drifting by (vx, vy) pixels per frame
+// on w x h frames; frames past n loop back to the start, as the loader's
+// Loop policy fills a short video.
 type driftReader struct {
-	n, size int
+	n, w, h int
 	vx, vy  float64
 	reads   []readCall
 }
@@ -81,15 +83,14 @@ func (d *driftReader) NumFrames() int { return d.n }
 
 func (d *driftReader) Read(start, frames, stride int) (*loader.RawClip, error) {
 	d.reads = append(d.reads, readCall{start, frames, stride})
-	s := d.size
-	raw := &loader.RawClip{T: frames, H: s, W: s, Pix: make([]uint8, frames*s*s*3)}
+	raw := &loader.RawClip{T: frames, H: d.h, W: d.w, Pix: make([]uint8, frames*d.h*d.w*3)}
 	for t := range frames {
-		f := float64(start + t*stride)
-		for y := range s {
-			for x := range s {
+		f := float64((start + t*stride) % d.n)
+		for y := range d.h {
+			for x := range d.w {
 				px, py := float64(x)-d.vx*f, float64(y)-d.vy*f
 				g := 128 + 60*math.Sin(2*math.Pi*px/11)*math.Cos(2*math.Pi*py/9)
-				o := ((t*s+y)*s + x) * 3
+				o := ((t*d.h+y)*d.w + x) * 3
 				raw.Pix[o], raw.Pix[o+1], raw.Pix[o+2] = uint8(g), uint8(g), uint8(255-g)
 			}
 		}
@@ -98,8 +99,8 @@ func (d *driftReader) Read(start, frames, stride int) (*loader.RawClip, error) {
 }
 
 func TestFlowStatsSamplerReadsTheSpanAndKeepsEveryStrideFrame(t *testing.T) {
-	const frames, stride, size = 4, 3, 24
-	m, err := New("flowstats", Options{Frames: frames, Stride: stride, Size: size, Augment: plainAugment})
+	const frames, stride, w, h = 4, 3, 28, 20 // not square: width and height must not be swapped
+	m, err := New("flowstats", Options{Frames: frames, Stride: stride, Size: h, Augment: plainAugment})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestFlowStatsSamplerReadsTheSpanAndKeepsEveryStrideFrame(t *testing.T) {
 		vx, vy    float64
 		direction int32
 	}{{"right", 0.6, 0, 0}, {"up", 0, -0.6, 6}, {"down-left", -0.5, 0.5, 3}} {
-		r := &driftReader{n: 40, size: size, vx: c.vx, vy: c.vy}
+		r := &driftReader{n: 40, w: w, h: h, vx: c.vx, vy: c.vy}
 		ex, err := m.Sampler().Sample(r, 7, rand.New(rand.NewPCG(1, 2)))
 		if err != nil {
 			t.Fatal(err)
@@ -120,13 +121,44 @@ func TestFlowStatsSamplerReadsTheSpanAndKeepsEveryStrideFrame(t *testing.T) {
 			t.Errorf("%s: direction sector %d, want %d", c.name, got, c.direction)
 		}
 		if len(ex.Views) != 1 || ex.Views[0].T != frames {
-			t.Fatalf("%s: %d views of %d frames, want 1 of %d", c.name, len(ex.Views), ex.Views[0].T, frames)
+			t.Fatalf("%s: %d views, want 1 of %d frames", c.name, len(ex.Views), frames)
 		}
-		span := r.reads[0]
-		whole, _ := (&driftReader{n: 40, size: size, vx: c.vx, vy: c.vy}).Read(span.start, span.frames, 1)
-		want := plainAugment(everyNth(whole, stride), nil)
-		if !slices.Equal(ex.Views[0].Data, want.Data) {
-			t.Errorf("%s: the view is not frames 0, %d, %d, ... of the span", c.name, stride, 2*stride)
+		first := r.reads[0].start
+		atStride, _ := (&driftReader{n: 40, w: w, h: h, vx: c.vx, vy: c.vy}).Read(first, frames, stride)
+		if !slices.Equal(ex.Views[0].Data, plainAugment(atStride, nil).Data) {
+			t.Errorf("%s: the view is not frames %d, %d, %d, ... of the video", c.name, first, first+stride, first+2*stride)
 		}
+		// the label argument changes nothing
+		unlabeled, err := m.Sampler().Sample(r, -1, rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(unlabeled.Targets, ex.Targets) || !slices.Equal(unlabeled.Views[0].Data, ex.Views[0].Data) {
+			t.Errorf("%s: another label gave other views or targets", c.name)
+		}
+	}
+}
+
+// A video shorter than the span loops back to its first frame; that jump is
+// not a motion, so the targets count only the pairs of real frames.
+func TestFlowStatsIgnoresTheLoopOfAShortVideo(t *testing.T) {
+	const frames, stride, n = 4, 3, 6
+	m, err := New("flowstats", Options{Frames: frames, Stride: stride, Size: 20, Augment: plainAugment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &driftReader{n: n, w: 20, h: 20, vx: 0.8, vy: 0.3}
+	ex, err := m.Sampler().Sample(r, 0, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := r.Read(0, span(frames, stride), 1) // frames 0-5, then 0-3 again
+	fields := flow.Clip(whole.Pix, whole.T, whole.W, whole.H)
+	want, withLoop := MotionTargets(fields[:n-1]), MotionTargets(fields)
+	if slices.Equal(want, withLoop) {
+		t.Fatalf("set-up: the loop's jump does not change the targets (%v), so this test cannot tell", want)
+	}
+	if !slices.Equal(ex.Targets, want) {
+		t.Errorf("targets %v, want %v from the %d real pairs (%v counts the loop back)", ex.Targets, want, n-1, withLoop)
 	}
 }

@@ -289,3 +289,39 @@ func TestParseY4MHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestY4MReusedBuffersKeepNoStalePixels reads one file at a large size, a
+// smaller one and the large one again through one opened reader (whose
+// resampling buffers are reused), and compares each clip with a freshly
+// opened reader's.
+func TestY4MReusedBuffersKeepNoStalePixels(t *testing.T) {
+	const w, h = 40, 30
+	frames := make([]y4mFrame, 3)
+	c := (w / 2) * (h / 2)
+	for i := range frames {
+		y, u, v := make([]byte, w*h), make([]byte, c), make([]byte, c)
+		for k := range y {
+			y[k] = byte(16 + (k*7+i*31)%200)
+		}
+		for k := range u {
+			u[k], v[k] = byte(60+(k*3+i)%120), byte(200-(k*5+i)%120)
+		}
+		frames[i] = y4mFrame{y, u, v}
+	}
+	path := writeY4M(t, "W40 H30 F25:1 Ip C420jpeg", frames)
+	shared, err := openY4M(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close()
+	for _, short := range []int{60, 12, 0, 60} {
+		req := ClipRequest{Frames: 3, Stride: 1, ShortSide: short}
+		got, err := shared.ReadClip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := readY4M(t, path, req); got.H != want.H || got.W != want.W || string(got.Pix) != string(want.Pix) {
+			t.Errorf("short side %d: the reused reader's %dx%d clip differs from a fresh reader's %dx%d", short, got.W, got.H, want.W, want.H)
+		}
+	}
+}
