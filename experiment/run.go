@@ -282,12 +282,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	start := time.Now()
 	res := &Results{Config: cfg}
-	initDirs, err := cfg.pretrainAll(ctx, res)
-	if err != nil {
-		return nil, err
-	}
 	cells := Cells(cfg.Inits(), cfg.Labels, cfg.Protocols, cfg.Seeds, cfg.pretrainings())
-	if res.Cells, err = cfg.runCells(ctx, cells, initDirs); err != nil {
+	if res.Cells, err = cfg.runGrid(ctx, res, cells); err != nil {
 		return nil, err
 	}
 	res.Rows = Aggregate(res.Cells)
@@ -320,23 +316,47 @@ func (c Config) inner(pending int) Config {
 	return c
 }
 
-// pretrainAll runs (or reuses) every self-supervised pretraining and the
-// supervised source training, PretrainSeeds of each, Jobs at a time,
-// records them in res and returns each init's run directories, one per
-// pretraining seed.
-func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string][]string, error) {
-	type job struct {
-		init string
-		k    int // 0-based: seeded k+1
-	}
-	var jobs []job
+// pretrainJob is one pretraining of the grid: init's k-th (seeded k+1).
+type pretrainJob struct {
+	init string
+	k    int
+}
+
+// pretrainJobs lists every self-supervised pretraining and supervised
+// source training, PretrainSeeds of each, in the order they start.
+func (c Config) pretrainJobs() []pretrainJob {
+	var jobs []pretrainJob
 	for k := range c.pretrainings() {
 		for _, m := range c.Methods {
-			jobs = append(jobs, job{m, k})
+			jobs = append(jobs, pretrainJob{m, k})
 		}
 		if c.Supervised != "" {
-			jobs = append(jobs, job{InitSupervised, k})
+			jobs = append(jobs, pretrainJob{InitSupervised, k})
 		}
+	}
+	return jobs
+}
+
+// initReady is one pretraining's outcome, published to the cells that use
+// it: done closes when the pretraining ends, and dir (or failed) says how.
+type initReady struct {
+	done   chan struct{}
+	dir    string
+	failed bool
+}
+
+// runGrid runs (or reuses) every pretraining, then every cell, Jobs at a
+// time in one queue: the pretrainings first, and each cell as soon as a slot
+// is free and the pretraining it starts from has finished, so that a core
+// freed by a short pretraining takes cells (scratch's need none) while a
+// longer one still runs. It records the pretrainings in res and returns the
+// cells' results in the grid's order; cell lines are printed as each
+// finishes.
+func (c Config) runGrid(ctx context.Context, res *Results, cells []Cell) ([]CellResult, error) {
+	jobs := c.pretrainJobs()
+	ready := map[pretrainJob]*initReady{}
+	for _, j := range jobs {
+		ready[j] = &initReady{done: make(chan struct{})}
 	}
 	pending := 0
 	for _, j := range jobs {
@@ -344,35 +364,86 @@ func (c Config) pretrainAll(ctx context.Context, res *Results) (map[string][]str
 			pending++
 		}
 	}
+	for _, cell := range cells {
+		if !exists(filepath.Join(cell.Dir(c.Out), cellFile)) {
+			pending++
+		}
+	}
 	infos := make([]PretrainInfo, len(jobs))
-	err := runParallel(ctx, len(jobs), c.Jobs, func(ctx context.Context, i int) error {
-		j, inner := jobs[i], c.inner(pending)
-		var info PretrainInfo
-		var err error
-		if j.init == InitSupervised {
-			info, err = inner.supervisedOnce(ctx, j.k)
-		} else {
-			info, err = inner.pretrainOnce(ctx, j.init, j.k)
+	results := make([]CellResult, len(cells))
+	var mu sync.Mutex
+	done := 0
+	err := runParallel(ctx, len(jobs)+len(cells), c.Jobs, func(ctx context.Context, i int) error {
+		inner := c.inner(pending)
+		if i < len(jobs) {
+			info, err := inner.pretrainJob(ctx, jobs[i])
+			r := ready[jobs[i]]
+			r.dir, r.failed = info.RunDir, err != nil
+			close(r.done)
+			infos[i] = info
+			return err
 		}
+		cell := cells[i-len(jobs)]
+		dir, err := c.initDir(ctx, cell, ready)
 		if err != nil {
-			return fmt.Errorf("experiment: %s: %w", pretrainLabel(j.init, j.k), err)
+			return fmt.Errorf("experiment: cell %s: %w", cell.Key(), err)
 		}
-		infos[i] = info
+		r, err := inner.cellOnce(ctx, cell, dir)
+		if err != nil {
+			return fmt.Errorf("experiment: cell %s: %w", cell.Key(), err)
+		}
+		results[i-len(jobs)] = r
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		fmt.Fprintf(c.Log, "experiment: [%d/%d] %-40s top1 %.1f%%  (%.0fs)\n", done, len(cells), cell.Key(), 100*r.Top1, r.WallSeconds)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	initDirs := map[string][]string{InitScratch: {"scratch"}, InitImported: {c.Import}}
-	for i, info := range infos {
-		res.Pretrains = append(res.Pretrains, info)
-		j := jobs[i]
-		if initDirs[j.init] == nil {
-			initDirs[j.init] = make([]string, c.pretrainings())
+	for i, j := range jobs {
+		if ready[j].dir != "" {
+			res.Pretrains = append(res.Pretrains, infos[i])
 		}
-		initDirs[j.init][j.k] = info.RunDir
 	}
-	return initDirs, nil
+	return results, err
+}
+
+// pretrainJob runs (or reuses) one pretraining.
+func (c Config) pretrainJob(ctx context.Context, j pretrainJob) (PretrainInfo, error) {
+	var info PretrainInfo
+	var err error
+	if j.init == InitSupervised {
+		info, err = c.supervisedOnce(ctx, j.k)
+	} else {
+		info, err = c.pretrainOnce(ctx, j.init, j.k)
+	}
+	if err != nil {
+		return PretrainInfo{}, fmt.Errorf("experiment: %s: %w", pretrainLabel(j.init, j.k), err)
+	}
+	return info, nil
+}
+
+// initDir returns the run directory cell starts from, waiting for its
+// pretraining to finish: scratch and imported weights need none.
+func (c Config) initDir(ctx context.Context, cell Cell, ready map[pretrainJob]*initReady) (string, error) {
+	switch cell.Init {
+	case InitScratch:
+		return "scratch", nil
+	case InitImported:
+		return c.Import, nil
+	}
+	r, ok := ready[pretrainJob{cell.Init, cell.Seed % c.pretrainings()}]
+	if !ok {
+		return "", fmt.Errorf("no pretraining %q in this experiment", cell.Init)
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if r.failed {
+		return "", fmt.Errorf("its %s failed", pretrainLabel(cell.Init, cell.Seed%c.pretrainings()))
+	}
+	return r.dir, nil
 }
 
 // pretrainings is how many pretrainings each method gets (PretrainSeeds, at least 1).
@@ -405,34 +476,6 @@ func pretrainLabel(init string, k int) string {
 		what += fmt.Sprintf(" (seed %d)", k+1)
 	}
 	return what
-}
-
-// runCells runs (or reads) every cell, Jobs at a time, printing a line as
-// each finishes; the results come back in the grid's order.
-func (c Config) runCells(ctx context.Context, cells []Cell, initDirs map[string][]string) ([]CellResult, error) {
-	results := make([]CellResult, len(cells))
-	pending := 0
-	for _, cell := range cells {
-		if !exists(filepath.Join(cell.Dir(c.Out), cellFile)) {
-			pending++
-		}
-	}
-	var mu sync.Mutex
-	done := 0
-	err := runParallel(ctx, len(cells), c.Jobs, func(ctx context.Context, i int) error {
-		dirs := initDirs[cells[i].Init]
-		r, err := c.inner(pending).cellOnce(ctx, cells[i], dirs[cells[i].Seed%len(dirs)])
-		if err != nil {
-			return fmt.Errorf("experiment: cell %s: %w", cells[i].Key(), err)
-		}
-		results[i] = r
-		mu.Lock()
-		defer mu.Unlock()
-		done++
-		fmt.Fprintf(c.Log, "experiment: [%d/%d] %-40s top1 %.1f%%  (%.0fs)\n", done, len(cells), cells[i].Key(), 100*r.Top1, r.WallSeconds)
-		return nil
-	})
-	return results, err
 }
 
 // runParallel calls job(ctx, i) for every i in [0, n), at most jobs at a
