@@ -24,21 +24,6 @@ func (o *countingOpener) Open(path string) (Video, error) {
 	return o.Opener.Open(path)
 }
 
-// readVia opens path with op and reads req.
-func readVia(t *testing.T, op Opener, path string, req ClipRequest) *Clip {
-	t.Helper()
-	v, err := op.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	c, err := v.ReadClip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func sameClip(a, b *Clip) bool {
 	return a.T == b.T && a.H == b.H && a.W == b.W && slices.Equal(a.Pix, b.Pix)
 }

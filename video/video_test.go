@@ -35,3 +35,24 @@ func TestDecodesH264DefaultsToTrue(t *testing.T) {
 		t.Error("DecodesH264 of an Opener that says nothing = false, want true")
 	}
 }
+
+// readVia opens path with op and reads req.
+func readVia(t *testing.T, op Opener, path string, req ClipRequest) *Clip {
+	t.Helper()
+	v, err := op.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	c, err := v.ReadClip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// openerFunc adapts an open function to Opener.
+type openerFunc func(path string) (Video, error)
+
+// Open calls f.
+func (f openerFunc) Open(path string) (Video, error) { return f(path) }

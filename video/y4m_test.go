@@ -97,16 +97,7 @@ func abs(x int) int {
 // readY4M opens path with the Y4M reader and reads one clip.
 func readY4M(t *testing.T, path string, req ClipRequest) *Clip {
 	t.Helper()
-	v, err := openY4M(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	clip, err := v.ReadClip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return clip
+	return readVia(t, openerFunc(openY4M), path, req)
 }
 
 func TestY4MFramesAndStride(t *testing.T) {
