@@ -58,24 +58,33 @@ func blur(g []float64, w, h int) []float64 {
 // constraint Ix u + Iy v + It = 0 over the interior pixels, with a small
 // ridge term so that a frame without texture gives zero motion.
 func Fit(a, b []float64, w, h int) Affine {
-	var ata [6][6]float64
+	mean := make([]float64, len(a)) // the gradients are taken on the two frames' average
+	for k := range mean {
+		mean[k] = (a[k] + b[k]) / 2
+	}
+	var ata [6][6]float64 // symmetric: only q >= p is summed, then mirrored
 	var atb [6]float64
 	half := float64(min(w, h)) / 2
 	for i := 1; i < h-1; i++ {
 		y := (float64(i) - float64(h-1)/2) / half
 		for j := 1; j < w-1; j++ {
 			x := (float64(j) - float64(w-1)/2) / half
-			m := func(ii, jj int) float64 { return (a[ii*w+jj] + b[ii*w+jj]) / 2 }
-			ix := (m(i, j+1) - m(i, j-1)) / 2
-			iy := (m(i+1, j) - m(i-1, j)) / 2
-			it := b[i*w+j] - a[i*w+j]
+			k := i*w + j
+			ix := (mean[k+1] - mean[k-1]) / 2
+			iy := (mean[k+w] - mean[k-w]) / 2
+			it := b[k] - a[k]
 			row := [6]float64{ix, ix * x, ix * y, iy, iy * x, iy * y}
 			for p := range row {
 				atb[p] -= row[p] * it
-				for q := range row {
+				for q := p; q < len(row); q++ {
 					ata[p][q] += row[p] * row[q]
 				}
 			}
+		}
+	}
+	for p := range ata {
+		for q := range p {
+			ata[p][q] = ata[q][p]
 		}
 	}
 	tr := 0.0

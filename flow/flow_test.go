@@ -1,7 +1,9 @@
 package flow
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -100,5 +102,70 @@ func TestClipFitsEveryConsecutivePair(t *testing.T) {
 	}
 	if Clip(pix[:w*h*3], 1, w, h) != nil {
 		t.Error("one frame gave fields; it has no pair")
+	}
+}
+
+// fitNaive is Fit written the plain way (every pixel's average taken where
+// it is used, the whole normal matrix accumulated): the reference the faster
+// Fit must match bit for bit.
+func fitNaive(a, b []float64, w, h int) Affine {
+	var ata [6][6]float64
+	var atb [6]float64
+	half := float64(min(w, h)) / 2
+	for i := 1; i < h-1; i++ {
+		y := (float64(i) - float64(h-1)/2) / half
+		for j := 1; j < w-1; j++ {
+			x := (float64(j) - float64(w-1)/2) / half
+			m := func(ii, jj int) float64 { return (a[ii*w+jj] + b[ii*w+jj]) / 2 }
+			ix := (m(i, j+1) - m(i, j-1)) / 2
+			iy := (m(i+1, j) - m(i-1, j)) / 2
+			it := b[i*w+j] - a[i*w+j]
+			row := [6]float64{ix, ix * x, ix * y, iy, iy * x, iy * y}
+			for p := range row {
+				atb[p] -= row[p] * it
+				for q := range row {
+					ata[p][q] += row[p] * row[q]
+				}
+			}
+		}
+	}
+	tr := 0.0
+	for p := range ata {
+		tr += ata[p][p]
+	}
+	for p := range ata {
+		ata[p][p] += 1e-3*tr/6 + 1e-9
+	}
+	return solve6(ata, atb)
+}
+
+// randomFrames returns two w x h grey frames of random texture.
+func randomFrames(w, h int, seed uint64) (a, b []float64) {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	a, b = make([]float64, w*h), make([]float64, w*h)
+	for k := range a {
+		a[k] = 255 * rng.Float64()
+		b[k] = 255 * rng.Float64()
+	}
+	return a, b
+}
+
+func TestFitMatchesTheNaiveFitExactly(t *testing.T) {
+	for _, size := range [][2]int{{32, 32}, {28, 20}, {3, 5}, {171, 128}} {
+		a, b := randomFrames(size[0], size[1], uint64(size[0]))
+		if got, want := Fit(a, b, size[0], size[1]), fitNaive(a, b, size[0], size[1]); got != want {
+			t.Errorf("%dx%d: Fit %v, naive %v", size[0], size[1], got, want)
+		}
+	}
+}
+
+func BenchmarkFit(b *testing.B) {
+	for _, size := range [][2]int{{32, 32}, {171, 128}} {
+		f0, f1 := randomFrames(size[0], size[1], 1)
+		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
+			for b.Loop() {
+				Fit(f0, f1, size[0], size[1])
+			}
+		})
 	}
 }
