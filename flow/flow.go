@@ -87,6 +87,12 @@ func Fit(a, b []float64, w, h int) Affine {
 			ata[p][q] = ata[q][p]
 		}
 	}
+	return solveRidge(ata, atb)
+}
+
+// solveRidge solves the normal equations ata x = atb with a ridge of 1e-3 of
+// the mean diagonal, so that a frame without texture gives zero motion.
+func solveRidge(ata [6][6]float64, atb [6]float64) Affine {
 	tr := 0.0
 	for p := range ata {
 		tr += ata[p][p]

@@ -105,9 +105,9 @@ func TestClipFitsEveryConsecutivePair(t *testing.T) {
 	}
 }
 
-// fitNaive is Fit written the plain way (every pixel's average taken where
-// it is used, the whole normal matrix accumulated): the reference the faster
-// Fit must match bit for bit.
+// fitNaive is Fit's sums written the plain way (every pixel's average taken
+// where it is used, the whole normal matrix accumulated): the reference the
+// faster Fit must match bit for bit.
 func fitNaive(a, b []float64, w, h int) Affine {
 	var ata [6][6]float64
 	var atb [6]float64
@@ -129,14 +129,7 @@ func fitNaive(a, b []float64, w, h int) Affine {
 			}
 		}
 	}
-	tr := 0.0
-	for p := range ata {
-		tr += ata[p][p]
-	}
-	for p := range ata {
-		ata[p][p] += 1e-3*tr/6 + 1e-9
-	}
-	return solve6(ata, atb)
+	return solveRidge(ata, atb) // the solve is shared: what Fit changed is the sums above
 }
 
 // randomFrames returns two w x h grey frames of random texture.
