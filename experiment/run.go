@@ -349,9 +349,9 @@ type initReady struct {
 // time in one queue: the pretrainings first, and each cell as soon as a slot
 // is free and the pretraining it starts from has finished, so that a core
 // freed by a short pretraining takes cells (scratch's need none) while a
-// longer one still runs. It records the pretrainings in res and returns the
-// cells' results in the grid's order; cell lines are printed as each
-// finishes.
+// longer one still runs. Once every run has succeeded it records the
+// pretrainings in res and returns the cells' results in the grid's order;
+// cell lines are printed as each finishes.
 func (c Config) runGrid(ctx context.Context, res *Results, cells []Cell) ([]CellResult, error) {
 	jobs := c.pretrainJobs()
 	ready := map[pretrainJob]*initReady{}
@@ -399,12 +399,11 @@ func (c Config) runGrid(ctx context.Context, res *Results, cells []Cell) ([]Cell
 		fmt.Fprintf(c.Log, "experiment: [%d/%d] %-40s top1 %.1f%%  (%.0fs)\n", done, len(cells), cell.Key(), 100*r.Top1, r.WallSeconds)
 		return nil
 	})
-	for i, j := range jobs {
-		if ready[j].dir != "" {
-			res.Pretrains = append(res.Pretrains, infos[i])
-		}
+	if err != nil {
+		return nil, err
 	}
-	return results, err
+	res.Pretrains = append(res.Pretrains, infos...)
+	return results, nil
 }
 
 // pretrainJob runs (or reuses) one pretraining.
@@ -431,7 +430,8 @@ func (c Config) initDir(ctx context.Context, cell Cell, ready map[pretrainJob]*i
 	case InitImported:
 		return c.Import, nil
 	}
-	r, ok := ready[pretrainJob{cell.Init, cell.Seed % c.pretrainings()}]
+	j := pretrainJob{cell.Init, cell.Seed % c.pretrainings()}
+	r, ok := ready[j]
 	if !ok {
 		return "", fmt.Errorf("no pretraining %q in this experiment", cell.Init)
 	}
@@ -441,7 +441,7 @@ func (c Config) initDir(ctx context.Context, cell Cell, ready map[pretrainJob]*i
 		return "", ctx.Err()
 	}
 	if r.failed {
-		return "", fmt.Errorf("its %s failed", pretrainLabel(cell.Init, cell.Seed%c.pretrainings()))
+		return "", fmt.Errorf("its %s failed", pretrainLabel(j.init, j.k))
 	}
 	return r.dir, nil
 }
