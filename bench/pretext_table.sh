@@ -49,10 +49,11 @@ mkdir -p "$OUT"
 
 # views and chance of each method's pretext accuracy (batch 16; MoCo's queue
 # is half of the videos; flowstats' accuracy is the mean over its five targets,
-# whose chances are 1/8 and four times 1/2).
-declare -A VIEWS=([pan]=1 [camera]=1 [flowstats]=1 [speed]=1 [vcop]=3 [rotation]=1 [arrow]=1 [simclr]=2
+# whose chances are 1/8 and four times 1/2; camflow's is the mean of camera's
+# and flowstats').
+declare -A VIEWS=([pan]=1 [camera]=1 [flowstats]=1 [camflow]=1 [speed]=1 [vcop]=3 [rotation]=1 [arrow]=1 [simclr]=2
 	[moco]=2 [byol]=2 [order]=3 [odd-one-out]=4 [videomae]=1)
-declare -A CHANCE=([pan]=1/8 [camera]=1/12 [flowstats]=0.425 [speed]=1/4 [vcop]=1/6 [rotation]=1/4 [arrow]=1/2
+declare -A CHANCE=([pan]=1/8 [camera]=1/12 [flowstats]=0.425 [camflow]=0.254 [speed]=1/4 [vcop]=1/6 [rotation]=1/4 [arrow]=1/2
 	[order]=1/2 [odd-one-out]=1/4 [simclr]=1/$((2 * BATCH - 1)) [moco]=1/$((VIDEOS / 2 + 1)))
 
 arch_of() { [[ $1 == videomae || $1 == none-vit-micro ]] && echo vit-micro || echo r3d-small-res; }

@@ -30,6 +30,8 @@
 //	flowstats    1 clip           5, from the clip's affine flow:   mean CE of the five (motion
 //	                              direction 0..7; grows, turns,     statistics, Wang et al. 2019,
 //	                              reverses, veers (0/1 each)        discretised; MotionTargets)
+//	camflow      1 clip moved by  6: camera's motion, then          mean of camera's CE and
+//	             a camera         flowstats' five of the scene      flowstats' loss
 //	simclr       2 clips          none                              InfoNCE over the 2B clips (CVRL)
 //	moco         2 clips          none                              InfoNCE against an EMA key encoder
 //	                                                                and a queue of past keys (MoCo v2)

@@ -120,23 +120,33 @@ func (m *flowStats) NumTargets() int { return len(FlowTargets) }
 
 // Sampler reads a clip's whole span at stride 1, computes its targets from
 // every consecutive pair of frames, and keeps every Stride-th frame as the
-// view. A video shorter than the span is filled by the loader's policy; only
-// the pairs of its real frames count, so that a loop back to the first
-// frame does not read as a jump.
+// view.
 func (m *flowStats) Sampler() loader.Sampler {
 	return samplerFunc(func(r loader.VideoReader, _ int, rng *rand.Rand) (loader.Example, error) {
-		n := span(m.o.Frames, m.o.Stride)
-		raw, err := r.Read(randomStart(r.NumFrames(), n, rng), n, 1)
+		clip, targets, err := readMotionSpan(r, m.o, rng)
 		if err != nil {
 			return loader.Example{}, fmt.Errorf("flowstats: %w", err)
 		}
-		fields := flow.Clip(raw.Pix, raw.T, raw.W, raw.H)
-		if pairs := r.NumFrames() - 1; pairs < len(fields) { // asked after Read, which can learn the true length
-			fields = fields[:max(pairs, 0)]
-		}
-		targets := MotionTargets(fields)
-		return loader.Example{Views: []loader.ClipTensor{m.aug(everyNth(raw, m.o.Stride), rng)}, Targets: targets}, nil
+		return loader.Example{Views: []loader.ClipTensor{m.aug(clip, rng)}, Targets: targets}, nil
 	})
+}
+
+// readMotionSpan reads a random span of o.Frames frames at o.Stride, at
+// stride 1, and returns its every Stride-th frame with the MotionTargets of
+// all its consecutive pairs. A video shorter than the span is filled by the
+// loader's policy; only the pairs of its real frames count, so that a loop
+// back to the first frame does not read as a jump.
+func readMotionSpan(r loader.VideoReader, o Options, rng *rand.Rand) (*loader.RawClip, []int32, error) {
+	n := span(o.Frames, o.Stride)
+	raw, err := r.Read(randomStart(r.NumFrames(), n, rng), n, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	fields := flow.Clip(raw.Pix, raw.T, raw.W, raw.H)
+	if pairs := r.NumFrames() - 1; pairs < len(fields) { // asked after Read, which can learn the true length
+		fields = fields[:max(pairs, 0)]
+	}
+	return everyNth(raw, o.Stride), MotionTargets(fields), nil
 }
 
 // everyNth returns frames 0, n, 2n, ... of raw.
@@ -155,25 +165,37 @@ func everyNth(raw *loader.RawClip, n int) *loader.RawClip {
 func (m *flowStats) Loss(bb models.Backbone) LossFn {
 	return func(scope *model.Scope, views, targets []*Node, training bool) (*Node, *Node) {
 		feats := viewFeatures(bb, backboneScope(scope), views[:1], training)
-		total := 0
-		for _, c := range FlowTargetClasses {
-			total += c
-		}
-		logits := mlp(headScope(scope, m.Name()), feats[0], m.o.Hidden, total, false, false)
-		var loss, acc *Node
-		from := 0
-		for k, c := range FlowTargetClasses {
-			l, a := CrossEntropy(Slice(logits, AxisRange(), AxisRange(from, from+c)), targets[k])
-			from += c
-			if loss == nil {
-				loss, acc = l, a
-			} else {
-				loss, acc = Add(loss, l), Add(acc, a)
-			}
-		}
-		n := float64(len(FlowTargetClasses))
-		return DivScalar(loss, n), DivScalar(acc, n)
+		logits := mlp(headScope(scope, m.Name()), feats[0], m.o.Hidden, flowLogits(), false, false)
+		return flowTargetsLoss(logits, targets)
 	}
+}
+
+// flowLogits is the number of logits the MotionTargets take: the sum of
+// FlowTargetClasses.
+func flowLogits() int {
+	total := 0
+	for _, c := range FlowTargetClasses {
+		total += c
+	}
+	return total
+}
+
+// flowTargetsLoss is the mean over the MotionTargets of the cross-entropy of
+// each one's slice of logits [batch, flowLogits()], in FlowTargets order,
+// and the mean of their accuracies.
+func flowTargetsLoss(logits *Node, targets []*Node) (loss, accuracy *Node) {
+	from := 0
+	for k, c := range FlowTargetClasses {
+		l, a := CrossEntropy(Slice(logits, AxisRange(), AxisRange(from, from+c)), targets[k])
+		from += c
+		if loss == nil {
+			loss, accuracy = l, a
+		} else {
+			loss, accuracy = Add(loss, l), Add(accuracy, a)
+		}
+	}
+	n := float64(len(FlowTargetClasses))
+	return DivScalar(loss, n), DivScalar(accuracy, n)
 }
 
 func init() { register("flowstats", newFlowStats) }

@@ -9,7 +9,7 @@ func TestPretextLossDecreases(t *testing.T) {
 		name  string
 		steps int
 	}{
-		{"vcop", 30}, {"speed", 30}, {"pan", 30}, {"camera", 30}, {"flowstats", 30}, {"arrow", 30}, {"rotation", 30}, {"simclr", 30},
+		{"vcop", 30}, {"speed", 30}, {"pan", 30}, {"camera", 30}, {"flowstats", 30}, {"camflow", 30}, {"arrow", 30}, {"rotation", 30}, {"simclr", 30},
 		{"order", 30}, {"odd-one-out", 30}, {"byol", 30}, {"moco", 30}, {"vcop:1+rotation:0.5", 30},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,7 +77,7 @@ func epochLosses(t *testing.T, run string) []float64 {
 // the first three epochs to the last three.
 func TestPretrainEveryMethodThroughCLI(t *testing.T) {
 	data := pretrainData(t)
-	for _, method := range []string{"vcop", "speed", "pan", "camera", "flowstats", "arrow", "rotation", "simclr", "order", "odd-one-out", "byol", "moco", "vcop:1+rotation:0.5", "videomae"} {
+	for _, method := range []string{"vcop", "speed", "pan", "camera", "flowstats", "camflow", "arrow", "rotation", "simclr", "order", "odd-one-out", "byol", "moco", "vcop:1+rotation:0.5", "videomae"} {
 		t.Run(method, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
 			arch := pretrainTinyArch
