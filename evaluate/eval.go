@@ -37,8 +37,11 @@ type EvalResult struct {
 	Failed    int               `json:"failed"` // test videos that could not be decoded
 	Preds     []VideoPrediction `json:"-"`
 	WallS     float64           `json:"wall_s"`
-	ClipsPerS float64           `json:"clips_per_s"`
-	Files     map[string]string `json:"files,omitempty"` // what was written, by kind
+	ClipsPerS float64           `json:"clips_per_s"` // 0 when the features were reused
+	// FeaturesReused is set when a linear probe's test features came from
+	// an earlier probe of the same backbone (FeatureCache): no clip was run.
+	FeaturesReused bool              `json:"features_reused,omitempty"`
+	Files          map[string]string `json:"files,omitempty"` // what was written, by kind
 	// Warnings are the data checks' findings that did not stop the run: a
 	// class without videos, test videos the run trained on (see loadChecked).
 	Warnings []string `json:"warnings,omitempty"`
@@ -86,7 +89,7 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (*EvalResult, error) {
 	if err := sameClasses(d.Classes, net.spec.Classes, cfg.Ckpt); err != nil {
 		return nil, err
 	}
-	res, err := net.evaluate(ctx, cfg.Runtime, d.Root, split.Test, cfg.Clips, cfg.Crops)
+	res, err := net.evaluate(ctx, cfg.Runtime, d.Root, split.Test, cfg.Clips, cfg.Crops, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -160,10 +163,12 @@ func loadSplit(root, format string, n int) (*dataset.Dataset, dataset.Split, err
 	return d, split, nil
 }
 
-// evaluate runs multi-view testing of the network on samples.
-func (n *network) evaluate(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int) (*EvalResult, error) {
+// evaluate runs multi-view testing of the network on samples. With a
+// linear probe fitted on the frozen backbone, the probe is applied to the
+// backbone's features (see viewLogits).
+func (n *network) evaluate(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int, probe *LinearModel) (*EvalResult, error) {
 	start := time.Now()
-	pv, err := n.runViews(ctx, rt, root, samples, clips, crops, true, "eval")
+	pv, reused, err := n.viewLogits(ctx, rt, root, samples, clips, crops, probe)
 	if err != nil {
 		return nil, err
 	}
@@ -183,10 +188,32 @@ func (n *network) evaluate(ctx context.Context, rt Runtime, root string, samples
 		res.Preds = append(res.Preds, VideoPrediction{Path: samples[idx].Path, Label: labels[i], Predicted: p, Prob: float64(avg[p])})
 	}
 	res.WallS = time.Since(start).Seconds()
-	if res.WallS > 0 {
+	if res.WallS > 0 && !reused {
 		res.ClipsPerS = float64(pv.Clips) / res.WallS
 	}
+	res.FeaturesReused = reused
 	return res, nil
+}
+
+// viewLogits returns the logits of every view of samples, and whether they
+// were computed from features kept by an earlier probe of the same
+// backbone. A linear probe (not nil) is applied, as it was fitted, to the
+// frozen backbone's features, which rt.Features may already hold; without
+// one the network's own head runs with the backbone.
+func (n *network) viewLogits(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int, probe *LinearModel) (*perView, bool, error) {
+	if probe == nil {
+		pv, err := n.runViews(ctx, rt, root, samples, clips, crops, true, "eval")
+		return pv, false, err
+	}
+	feats, reused, err := n.cachedFeatures(ctx, rt, root, samples, clips, crops, "eval")
+	if err != nil {
+		return nil, false, err
+	}
+	out := &perView{Index: feats.Index, Rows: make([][][]float32, len(feats.Rows)), Clips: feats.Clips}
+	for i, views := range feats.Rows {
+		out.Rows[i] = probe.Predict(views)
+	}
+	return out, reused, nil
 }
 
 // WriteEval writes an EvalResult to dir: eval.json, confusion.csv (rows true

@@ -128,7 +128,10 @@ type ProbeSummary struct {
 	Config    LinearConfig `json:"config"`
 	ExtractS  float64      `json:"extract_s"`
 	FitS      float64      `json:"fit_s"`
-	ClipsPerS float64      `json:"clips_per_s"`
+	ClipsPerS float64      `json:"clips_per_s"` // 0 when the features were reused
+	// FeaturesReused is set when the training clips' features came from an
+	// identical extraction kept by the FeatureCache.
+	FeaturesReused bool `json:"features_reused,omitempty"`
 }
 
 func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
@@ -281,8 +284,9 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 	}
 	res := &Result{RunDir: cfg.Out, Init: cfg.Init, Labels: cfg.Labels, Seed: cfg.Seed, Linear: cfg.Linear,
 		TrainVideos: len(subset), Classes: d.Classes}
+	var probe *LinearModel // testing applies a linear probe to the frozen backbone's features
 	if cfg.Linear {
-		err = net.linearProbe(ctx, cfg, d.Root, subset, res)
+		probe, err = net.linearProbe(ctx, cfg, d.Root, subset, res)
 	} else {
 		err = net.fineTune(ctx, cfg, d.Root, subset, res)
 	}
@@ -290,7 +294,7 @@ func Finetune(ctx context.Context, cfg FinetuneConfig) (*Result, error) {
 		return nil, err
 	}
 	if !cfg.SkipEval {
-		if res.Test, err = net.evaluate(ctx, cfg.Runtime, d.Root, split.Test, cfg.EvalClips, cfg.EvalCrops); err != nil {
+		if res.Test, err = net.evaluate(ctx, cfg.Runtime, d.Root, split.Test, cfg.EvalClips, cfg.EvalCrops, probe); err != nil {
 			return nil, err
 		}
 		res.Test.Warnings = warns
@@ -492,7 +496,7 @@ func (n *network) fineTune(ctx context.Context, cfg FinetuneConfig, root string,
 		tc.LRMultipliers = map[string]float64{BackboneScope: cfg.BackboneLRMult}
 	}
 	if cfg.ProbeHead && !cfg.Resume {
-		if res.Probe, err = n.fitProbeHead(ctx, cfg, root, subset); err != nil {
+		if res.Probe, _, err = n.fitProbeHead(ctx, cfg, root, subset); err != nil {
 			return err
 		}
 	}
@@ -541,33 +545,34 @@ func (n *network) info(cfg FinetuneConfig, videos int) map[string]any {
 }
 
 // linearProbe extracts features of the frozen backbone once, fits the
-// logistic regression, and saves backbone + head as a run.
-func (n *network) linearProbe(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample, res *Result) error {
-	ps, err := n.fitProbeHead(ctx, cfg, root, subset)
+// logistic regression, saves backbone + head as a run, and returns the
+// fitted probe.
+func (n *network) linearProbe(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample, res *Result) (*LinearModel, error) {
+	ps, m, err := n.fitProbeHead(ctx, cfg, root, subset)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := train.SaveStore(n.store, filepath.Join(cfg.Out, train.CheckpointFile), BackboneScope, HeadScope); err != nil {
-		return err
+		return nil, err
 	}
 	res.Probe, res.ClipsPerS = ps, ps.ClipsPerS
-	return report.WriteJSON(filepath.Join(cfg.Out, LinearFile), map[string]any{"probe": ps, "info": n.info(cfg, len(subset))})
+	return m, report.WriteJSON(filepath.Join(cfg.Out, LinearFile), map[string]any{"probe": ps, "info": n.info(cfg, len(subset))})
 }
 
 // fitProbeHead fits a logistic regression on the frozen backbone's
-// features of the labeled clips (LinearClips per video) and makes it the
-// network's head.
-func (n *network) fitProbeHead(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample) (*ProbeSummary, error) {
+// features of the labeled clips (LinearClips per video), makes it the
+// network's head and returns it.
+func (n *network) fitProbeHead(ctx context.Context, cfg FinetuneConfig, root string, subset []dataset.Sample) (*ProbeSummary, *LinearModel, error) {
 	if err := n.ensureBackbone(cfg.Seed); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t0 := time.Now()
-	pv, err := n.runViews(ctx, cfg.Runtime, root, subset, cfg.LinearClips, 1, false, "features")
+	pv, reused, err := n.cachedFeatures(ctx, cfg.Runtime, root, subset, cfg.LinearClips, 1, "features")
 	if err != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("linear probe interrupted while extracting features; nothing was saved, run the same command again: %w", err)
+		return nil, nil, fmt.Errorf("linear probe interrupted while extracting features; nothing was saved, run the same command again: %w", err)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var x [][]float32
 	var y []int
@@ -581,18 +586,19 @@ func (n *network) fitProbeHead(ctx context.Context, cfg FinetuneConfig, root str
 	t1 := time.Now()
 	m, err := TrainLinear(x, y, len(n.spec.Classes), cfg.LinearCfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	met, err := Classify(m.Predict(x), y, len(n.spec.Classes))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ps := &ProbeSummary{Rows: len(x), Dim: len(x[0]), Loss: m.Loss, TrainAcc: met.Top1, Config: cfg.LinearCfg.withDefaults(),
 		ExtractS: extract, FitS: time.Since(t1).Seconds()}
-	if extract > 0 {
+	if extract > 0 && !reused {
 		ps.ClipsPerS = float64(pv.Clips) / extract
 	}
-	return ps, n.setHead(m)
+	ps.FeaturesReused = reused
+	return ps, m, n.setHead(m)
 }
 
 // setHead stores a linear model as the head variables models.LinearHead

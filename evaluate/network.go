@@ -37,6 +37,10 @@ type Runtime struct {
 	Opener video.Opener
 	// Logf reports videos that fail to decode (default: the loader's log.Printf).
 	Logf func(format string, args ...any)
+	// Features keeps the features linear probes extract (default
+	// SharedFeatureCache(): probes of one process that share a backbone
+	// extract the test set once).
+	Features *FeatureCache
 }
 
 func (r Runtime) withDefaults() Runtime {
@@ -48,6 +52,9 @@ func (r Runtime) withDefaults() Runtime {
 	}
 	if r.Opener == nil {
 		r.Opener = video.SharedFrameCache()
+	}
+	if r.Features == nil {
+		r.Features = SharedFeatureCache()
 	}
 	return r
 }
