@@ -21,6 +21,7 @@
 # (the linear probes' L2 penalty, default: finetune's own default),
 # PRETRAIN_SEED (seed of every pretraining, default 0), PRETRAIN_ARGS (more
 # `vidrep pretrain` flags for every method, such as "--warmup 50"),
+# STRIDE (temporal stride of every clip, default 3, the demo's),
 # EVAL_CLIPS (test clips per video of every probe, default 2; the demo's 5;
 # probes with another count than 2 go to OUT/<method>-lin-<seed>-c<count>, so
 # that one OUT can hold both).
@@ -41,7 +42,7 @@ METHODS=(${METHODS:-none pan camera flowstats speed vcop rotation arrow simclr m
 [[ -d $DATA ]] || { echo "pretext_table: no dataset directory $DATA" >&2; exit 1; }
 VIDEOS=${VIDEOS:-$(wc -l <"$DATA/unlabeled.txt")}
 EPOCHS=$(((STEPS * BATCH + VIDEOS - 1) / VIDEOS + 1))
-CLIP=(--frames 4 --stride 3 --size 32)
+CLIP=(--frames 4 --stride "${STRIDE:-3}" --size 32)
 EVAL_CLIPS=${EVAL_CLIPS:-2}
 TAG="" # suffix of the probe directories
 [[ $EVAL_CLIPS == 2 ]] || TAG=-c$EVAL_CLIPS
