@@ -205,7 +205,7 @@ func (n *network) viewLogits(ctx context.Context, rt Runtime, root string, sampl
 		pv, err := n.runViews(ctx, rt, root, samples, clips, crops, true, "eval")
 		return pv, false, err
 	}
-	feats, reused, err := n.cachedFeatures(ctx, rt, root, samples, clips, crops, "eval")
+	feats, reused, err := n.testFeatures(ctx, rt, root, samples, clips, crops)
 	if err != nil {
 		return nil, false, err
 	}

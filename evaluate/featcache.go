@@ -13,6 +13,7 @@ import (
 
 	"github.com/vidrep/vidrep/dataset"
 	"github.com/vidrep/vidrep/loader"
+	"github.com/vidrep/vidrep/video"
 )
 
 // DefaultFeatureCacheBytes is the budget of SharedFeatureCache: the features
@@ -21,17 +22,20 @@ import (
 // then extracted again by each probe rather than kept.
 const DefaultFeatureCacheBytes = 128 << 20
 
-// FeatureCache keeps the per-view features that a frozen backbone gave for a
-// list of videos, so that the linear probes of one experiment that share a
-// backbone (one pretraining probed at several label budgets and seeds)
-// extract the test set's features once. An entry is keyed by everything the
-// features depend on: the backbone's architecture, clip settings and weights
-// (every variable, byte for byte), the backend, the decoder, the inference
-// batch, the views per video, and each video's path, size and modification
-// time. A probe that finds its features still gets the same bytes it would
-// have computed. Entries are never evicted; a result that would take the
-// cache past its budget is not kept. Safe for concurrent use: a second probe
-// asking for features being extracted waits for them.
+// FeatureCache keeps the per-view features a frozen backbone gave for a test
+// set, so that the linear probes of one experiment that share a backbone
+// (one pretraining probed at several label budgets and seeds) extract them
+// once. An entry is keyed by what the features depend on: the backbone's
+// architecture, clip settings and weights (every variable, byte for byte),
+// the backend, the inference batch, the views per video, and for each video
+// the file the loader reads (the prepare cache's copy where it serves it),
+// with its size, modification time and known frame count, or its
+// quarantine. Only the process's shared frame cache is keyed as a decoder,
+// so a probe with its own Opener extracts its features itself. A probe that
+// finds its features gets the bytes it would have computed. Entries are
+// never evicted; features that would take the cache past its budget are
+// handed to the probes waiting for them but not kept. Safe for concurrent
+// use: a probe asking for features being extracted waits for them.
 type FeatureCache struct {
 	mu      sync.Mutex
 	budget  int64
@@ -39,14 +43,15 @@ type FeatureCache struct {
 	entries map[[sha256.Size]byte]*featureEntry
 }
 
-// featureEntry is one extraction, finished once done is closed.
+// featureEntry is one extraction; pv and err are set before done is closed.
 type featureEntry struct {
 	done chan struct{}
-	pv   *perView // nil when the extraction failed or was not kept
+	pv   *perView
+	err  error
 }
 
 // NewFeatureCache returns an empty cache that keeps at most budget bytes of
-// features (0 keeps nothing).
+// features (0 keeps nothing, so each probe extracts its own).
 func NewFeatureCache(budget int64) *FeatureCache {
 	return &FeatureCache{budget: budget, entries: map[[sha256.Size]byte]*featureEntry{}}
 }
@@ -63,44 +68,61 @@ func SharedFeatureCache() *FeatureCache {
 	return sharedFeatures
 }
 
-// features returns the backbone's features of every view of samples, from
-// the cache when an identical extraction was kept, and whether they came
-// from it. The result is shared: callers must not change it.
-func (c *FeatureCache) features(key [sha256.Size]byte, extract func() (*perView, error)) (*perView, bool, error) {
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	if !ok {
-		e = &featureEntry{done: make(chan struct{})}
-		c.entries[key] = e
+// features returns the features under key, extracting them when no other
+// caller is, and whether another extraction gave them. The result is
+// shared: callers must not change it. A caller waiting for another's
+// extraction stops when ctx is done; when that extraction failed, the
+// waiters try again (one of them extracts).
+func (c *FeatureCache) features(ctx context.Context, key [sha256.Size]byte, extract func() (*perView, error)) (*perView, bool, error) {
+	for {
+		c.mu.Lock()
+		e, ok := c.entries[key]
+		if !ok {
+			e = &featureEntry{done: make(chan struct{})}
+			c.entries[key] = e
+			c.mu.Unlock()
+			c.fill(key, e, extract)
+			return e.pv, false, e.err
+		}
 		c.mu.Unlock()
-		return c.fill(key, e, extract)
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if e.err == nil {
+			return e.pv, true, nil
+		}
 	}
-	c.mu.Unlock()
-	<-e.done
-	if e.pv != nil {
-		return e.pv, true, nil
-	}
-	// That extraction failed or was too large to keep: extract afresh.
-	pv, err := extract()
-	return pv, false, err
 }
 
 // fill runs extract for the entry this caller created, keeps the result
-// within the budget, and wakes the callers waiting on it.
-func (c *FeatureCache) fill(key [sha256.Size]byte, e *featureEntry, extract func() (*perView, error)) (*perView, bool, error) {
-	defer close(e.done)
-	pv, err := extract()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err == nil {
-		if size := pv.bytes(); c.used+size <= c.budget {
-			c.used += size
-			e.pv = pv
-			return pv, false, nil
+// within the budget, and wakes the callers waiting on it. An entry that
+// failed, panicked or is not kept leaves the map, so that later callers
+// extract afresh.
+func (c *FeatureCache) fill(key [sha256.Size]byte, e *featureEntry, extract func() (*perView, error)) {
+	kept := false
+	defer func() {
+		c.mu.Lock()
+		if !kept {
+			delete(c.entries, key)
 		}
+		c.mu.Unlock()
+		if e.pv == nil && e.err == nil { // extract panicked: the waiters try again
+			e.err = fmt.Errorf("evaluate: feature extraction did not finish")
+		}
+		close(e.done)
+	}()
+	e.pv, e.err = extract()
+	if e.err != nil {
+		return
 	}
-	delete(c.entries, key)
-	return pv, false, err
+	c.mu.Lock()
+	if size := e.pv.bytes(); c.used+size <= c.budget {
+		c.used += size
+		kept = true
+	}
+	c.mu.Unlock()
 }
 
 // bytes is the memory the features take.
@@ -114,21 +136,29 @@ func (p *perView) bytes() int64 {
 	return n + int64(len(p.Index))*8
 }
 
-// cachedFeatures is runViews' features (head false) through rt's
-// FeatureCache. It extracts directly when a video's file cannot be read for
-// the key.
-func (n *network) cachedFeatures(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int, label string) (*perView, bool, error) {
-	extract := func() (*perView, error) { return n.runViews(ctx, rt, root, samples, clips, crops, false, label) }
-	key, err := n.featureKey(rt, root, samples, clips, crops)
-	if err != nil || rt.Features == nil {
+// testFeatures is runViews' features (head false) of a test set, through
+// rt.Features when rt reads with the shared frame cache; the bool says
+// whether another probe's extraction gave them.
+func (n *network) testFeatures(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int) (*perView, bool, error) {
+	ld, err := n.viewLoader(rt, root, samples, clips, crops)
+	if err != nil {
+		return nil, false, err
+	}
+	extract := func() (*perView, error) { return n.runLoader(ctx, rt, ld, clips*max(1, crops), false, "eval") }
+	if rt.Features == nil || rt.Opener != video.Opener(video.SharedFrameCache()) {
 		pv, err := extract()
 		return pv, false, err
 	}
-	return rt.Features.features(key, extract)
+	key, err := n.featureKey(rt, ld, clips, crops)
+	if err != nil {
+		pv, err := extract()
+		return pv, false, err
+	}
+	return rt.Features.features(ctx, key, extract)
 }
 
-// featureKey hashes everything the features of runViews depend on.
-func (n *network) featureKey(rt Runtime, root string, samples []dataset.Sample, clips, crops int) ([sha256.Size]byte, error) {
+// featureKey hashes everything the features of ld's videos depend on.
+func (n *network) featureKey(rt Runtime, ld *loader.Loader, clips, crops int) ([sha256.Size]byte, error) {
 	h := sha256.New()
 	spec := n.spec
 	spec.Classes, spec.Linear, spec.Init = nil, false, "" // the head's and the record's, not the features'
@@ -137,14 +167,18 @@ func (n *network) featureKey(rt Runtime, root string, samples []dataset.Sample, 
 		return [sha256.Size]byte{}, err
 	}
 	writeField(h, js)
-	writeField(h, fmt.Appendf(nil, "%s|%T|%d|%d|%d|%s", n.backend.Name(), rt.Opener, rt.Batch, clips, crops, root))
-	for _, s := range samples {
-		path := loader.SourcePath(root, s.Path)
+	writeField(h, fmt.Appendf(nil, "%s|%d|%d|%d", n.backend.String(), rt.Batch, clips, crops))
+	for i := range ld.Len() {
+		path, frames, ok := ld.Source(i)
+		if !ok {
+			writeField(h, []byte("quarantined"))
+			continue
+		}
 		st, err := os.Stat(path)
 		if err != nil {
 			return [sha256.Size]byte{}, err
 		}
-		writeField(h, fmt.Appendf(nil, "%s|%d|%d", path, st.Size(), st.ModTime().UnixNano()))
+		writeField(h, fmt.Appendf(nil, "%s|%d|%d|%d", path, st.Size(), st.ModTime().UnixNano(), frames))
 	}
 	if err := n.hashBackbone(h); err != nil {
 		return [sha256.Size]byte{}, err

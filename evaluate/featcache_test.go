@@ -2,9 +2,11 @@ package evaluate
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -64,5 +66,148 @@ func TestLinearProbesShareTheTestFeatures(t *testing.T) {
 	}
 	if changed := probe("changed", first.RunDir, 4, cache); changed.Test.FeaturesReused {
 		t.Errorf("features reused after %s changed", tests[0])
+	}
+}
+
+// blockingExtract counts its calls and, once release is closed, returns a
+// one-row perView, or err.
+type blockingExtract struct {
+	mu      sync.Mutex
+	calls   int
+	release chan struct{}
+	err     error
+}
+
+func (b *blockingExtract) extract() (*perView, error) {
+	b.mu.Lock()
+	b.calls++
+	b.mu.Unlock()
+	<-b.release
+	if b.err != nil {
+		return nil, b.err
+	}
+	return &perView{Index: []int{0}, Rows: [][][]float32{{{1, 2, 3}}}, Clips: 1}, nil
+}
+
+func (b *blockingExtract) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.calls
+}
+
+// askAll has n goroutines ask c for key at once while ext blocks, then
+// releases it and returns what each got.
+func askAll(t *testing.T, c *FeatureCache, n int, ext *blockingExtract) (pvs []*perView, reused []bool, errs []error) {
+	t.Helper()
+	pvs, reused, errs = make([]*perView, n), make([]bool, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pvs[i], reused[i], errs[i] = c.features(context.Background(), [32]byte{1}, ext.extract)
+		}()
+	}
+	for ext.count() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the others queue behind the first
+	close(ext.release)
+	wg.Wait()
+	return pvs, reused, errs
+}
+
+func TestFeatureCacheExtractsOnceForConcurrentProbes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		budget int64
+		keeps  bool
+	}{{"kept", 1 << 20, true}, {"over budget", 0, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewFeatureCache(tc.budget)
+			ext := &blockingExtract{release: make(chan struct{})}
+			pvs, reused, errs := askAll(t, c, 4, ext)
+			if ext.count() != 1 {
+				t.Fatalf("%d extractions for 4 probes at once, want 1", ext.count())
+			}
+			fresh := 0
+			for i := range pvs {
+				if errs[i] != nil || pvs[i] != pvs[0] {
+					t.Fatalf("probe %d got %v, %v; want the one extraction", i, pvs[i], errs[i])
+				}
+				if !reused[i] {
+					fresh++
+				}
+			}
+			if fresh != 1 {
+				t.Errorf("%d probes say they extracted, want 1", fresh)
+			}
+			// A later probe finds the features only if they were kept.
+			later := &blockingExtract{release: make(chan struct{})}
+			close(later.release)
+			wantCalls := 0
+			if !tc.keeps {
+				wantCalls = 1
+			}
+			if _, hit, _ := c.features(context.Background(), [32]byte{1}, later.extract); hit != tc.keeps || later.count() != wantCalls {
+				t.Errorf("a later probe: reused %v after %d extractions of its own, want reused %v and %d", hit, later.count(), tc.keeps, wantCalls)
+			}
+		})
+	}
+}
+
+func TestFeatureCacheRetriesAfterAFailedExtraction(t *testing.T) {
+	c := NewFeatureCache(1 << 20)
+	failing := &blockingExtract{release: make(chan struct{}), err: errors.New("decoder gone")}
+	done := make(chan error)
+	go func() {
+		_, _, err := c.features(context.Background(), [32]byte{2}, failing.extract)
+		done <- err
+	}()
+	for failing.count() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// A second probe waits for the first; when that fails, it extracts itself.
+	second := &blockingExtract{release: make(chan struct{})}
+	close(second.release)
+	got := make(chan *perView)
+	go func() {
+		pv, _, err := c.features(context.Background(), [32]byte{2}, second.extract)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- pv
+	}()
+	time.Sleep(20 * time.Millisecond)
+	close(failing.release)
+	if err := <-done; err == nil || err.Error() != "decoder gone" {
+		t.Errorf("the failing probe got %v, want its own error", err)
+	}
+	if pv := <-got; pv == nil || second.count() != 1 {
+		t.Errorf("the waiting probe got %v after %d extractions of its own, want its own features", pv, second.count())
+	}
+
+	// A waiter whose context ends stops waiting.
+	slow := &blockingExtract{release: make(chan struct{})}
+	go c.features(context.Background(), [32]byte{3}, slow.extract)
+	for slow.count() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := c.features(ctx, [32]byte{3}, slow.extract); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled waiter got %v, want context.Canceled", err)
+	}
+	close(slow.release)
+
+	// An extraction that panics leaves nothing behind: the next probe extracts.
+	func() {
+		defer func() { _ = recover() }()
+		c.features(context.Background(), [32]byte{4}, func() (*perView, error) { panic("boom") })
+	}()
+	after := &blockingExtract{release: make(chan struct{})}
+	close(after.release)
+	if pv, hit, err := c.features(context.Background(), [32]byte{4}, after.extract); err != nil || hit || pv == nil {
+		t.Errorf("after a panicked extraction: %v, reused %v, %v; want a fresh extraction", pv, hit, err)
 	}
 }

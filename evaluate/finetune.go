@@ -128,10 +128,7 @@ type ProbeSummary struct {
 	Config    LinearConfig `json:"config"`
 	ExtractS  float64      `json:"extract_s"`
 	FitS      float64      `json:"fit_s"`
-	ClipsPerS float64      `json:"clips_per_s"` // 0 when the features were reused
-	// FeaturesReused is set when the training clips' features came from an
-	// identical extraction kept by the FeatureCache.
-	FeaturesReused bool `json:"features_reused,omitempty"`
+	ClipsPerS float64      `json:"clips_per_s"`
 }
 
 func (c FinetuneConfig) withDefaults() (FinetuneConfig, error) {
@@ -567,7 +564,7 @@ func (n *network) fitProbeHead(ctx context.Context, cfg FinetuneConfig, root str
 		return nil, nil, err
 	}
 	t0 := time.Now()
-	pv, reused, err := n.cachedFeatures(ctx, cfg.Runtime, root, subset, cfg.LinearClips, 1, "features")
+	pv, err := n.runViews(ctx, cfg.Runtime, root, subset, cfg.LinearClips, 1, false, "features")
 	if err != nil && ctx.Err() != nil {
 		return nil, nil, fmt.Errorf("linear probe interrupted while extracting features; nothing was saved, run the same command again: %w", err)
 	}
@@ -594,10 +591,9 @@ func (n *network) fitProbeHead(ctx context.Context, cfg FinetuneConfig, root str
 	}
 	ps := &ProbeSummary{Rows: len(x), Dim: len(x[0]), Loss: m.Loss, TrainAcc: met.Top1, Config: cfg.LinearCfg.withDefaults(),
 		ExtractS: extract, FitS: time.Since(t1).Seconds()}
-	if extract > 0 && !reused {
+	if extract > 0 {
 		ps.ClipsPerS = float64(pv.Clips) / extract
 	}
-	ps.FeaturesReused = reused
 	return ps, m, n.setHead(m)
 }
 

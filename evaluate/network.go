@@ -37,9 +37,9 @@ type Runtime struct {
 	Opener video.Opener
 	// Logf reports videos that fail to decode (default: the loader's log.Printf).
 	Logf func(format string, args ...any)
-	// Features keeps the features linear probes extract (default
-	// SharedFeatureCache(): probes of one process that share a backbone
-	// extract the test set once).
+	// Features keeps the test sets' features that linear probes extract
+	// (nil means SharedFeatureCache(): probes of one process that share a
+	// backbone extract the test set once; NewFeatureCache(0) keeps none).
 	Features *FeatureCache
 }
 
@@ -153,24 +153,36 @@ type perView struct {
 // runViews runs every sample through the network with K uniform clips x
 // crops per video and returns features (head false) or logits (head true).
 func (n *network) runViews(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int, head bool, label string) (*perView, error) {
-	s := n.spec
-	sampler := loader.UniformClips{K: clips, Frames: s.Frames, Stride: s.Stride, Aug: loader.AugEval(s.Size), Crops: crops}
-	ld, err := loader.New(loader.Config{
-		Root: root, Samples: samples, Opener: rt.Opener, Sampler: sampler, BatchSize: max(1, rt.Batch/sampler.Views()),
-		Workers: rt.Workers, DecodeShortSide: decodeShortSide(s.Size), Logf: rt.Logf,
-	})
+	ld, err := n.viewLoader(rt, root, samples, clips, crops)
 	if err != nil {
 		return nil, err
 	}
-	fn := func(scope *model.Scope, views []*graph.Node) []*graph.Node {
+	return n.runLoader(ctx, rt, ld, clips*max(1, crops), head, label)
+}
+
+// viewLoader is the loader of runViews: K uniform clips x crops of every
+// sample, in order.
+func (n *network) viewLoader(rt Runtime, root string, samples []dataset.Sample, clips, crops int) (*loader.Loader, error) {
+	s := n.spec
+	sampler := loader.UniformClips{K: clips, Frames: s.Frames, Stride: s.Stride, Aug: loader.AugEval(s.Size), Crops: crops}
+	return loader.New(loader.Config{
+		Root: root, Samples: samples, Opener: rt.Opener, Sampler: sampler, BatchSize: max(1, rt.Batch/sampler.Views()),
+		Workers: rt.Workers, DecodeShortSide: decodeShortSide(s.Size), Logf: rt.Logf,
+	})
+}
+
+// runLoader runs the network over every batch of ld, whose videos have
+// views clips each.
+func (n *network) runLoader(ctx context.Context, rt Runtime, ld *loader.Loader, views int, head bool, label string) (*perView, error) {
+	fn := func(scope *model.Scope, x []*graph.Node) []*graph.Node {
 		if head {
-			return []*graph.Node{viewsLogits(scope, n.bb, len(s.Classes), views)}
+			return []*graph.Node{viewsLogits(scope, n.bb, len(n.spec.Classes), x)}
 		}
-		return []*graph.Node{viewsFeatures(scope, n.bb, views)}
+		return []*graph.Node{viewsFeatures(scope, n.bb, x)}
 	}
 	var bar *progress.Bar
 	if !rt.Quiet {
-		bar = progress.New(label, len(samples))
+		bar = progress.New(label, ld.Len())
 		defer bar.Finish()
 	}
 	pred, err := train.Predict(ctx, n.backend, n.store, fn, &countingBatches{Batches: ld.Iterate(), bar: bar})
@@ -178,9 +190,9 @@ func (n *network) runViews(ctx context.Context, rt Runtime, root string, samples
 		return nil, err
 	}
 	if pred.N == 0 {
-		return nil, fmt.Errorf("no video of the %d could be decoded; run vidrep prepare on the dataset to find the broken files", len(samples))
+		return nil, fmt.Errorf("no video of the %d could be decoded; run vidrep prepare on the dataset to find the broken files", ld.Len())
 	}
-	out := &perView{Index: pred.Index, Rows: make([][][]float32, pred.N), Clips: pred.N * sampler.Views()}
+	out := &perView{Index: pred.Index, Rows: make([][][]float32, pred.N), Clips: pred.N * views}
 	v, d := pred.Dims[0][0], pred.Dims[0][1]
 	for i := 0; i < pred.N; i++ {
 		row := pred.Row(0, i)

@@ -160,6 +160,7 @@ func testLinear(t *testing.T, data, init string) {
 	run := func(name string) *Result {
 		cfg := tinyFinetune(data, filepath.Join(dir, name))
 		cfg.Init, cfg.Arch, cfg.Widths, cfg.Linear, cfg.LinearClips = init, "", nil, true, 3
+		cfg.Runtime.Features = NewFeatureCache(0) // each run extracts: the check below is of repeatability
 		r, err := Finetune(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -189,6 +189,15 @@ func TestLoaderReadsPrepareCache(t *testing.T) {
 			t.Errorf("opened %s outside the cache", p)
 		}
 	}
+	// Source names what was opened, and that the quarantined file was not.
+	for i := range samples {
+		path, frames, ok := l.Source(i)
+		if quarantined := i == 2; ok == quarantined {
+			t.Errorf("sample %d: Source says read %v, want %v", i, ok, !quarantined)
+		} else if ok && (!slices.Contains(op.Paths(), path) || frames != 20) {
+			t.Errorf("sample %d: Source %s with %d frames; opened %v, 20 frames", i, path, frames, op.Paths())
+		}
+	}
 	if f := l.FailedVideos(); len(f) != 1 || !strings.Contains(f[0].Reason, "quarantined") {
 		t.Errorf("failed %v, want the zero-byte file reported as quarantined", f)
 	}

@@ -347,6 +347,19 @@ func (l *Loader) makeExample(idx int, rng *rand.Rand) (ex Example, err error) {
 	return ex, checkExample(ex)
 }
 
+// Source is the file the loader reads for sample i (the prepare cache's
+// copy where it serves the sample) and that file's frame count when the
+// cache knows it (else 0); ok is false when prepare quarantined the sample,
+// which is then not read at all.
+func (l *Loader) Source(i int) (path string, frames int, ok bool) {
+	s := l.cfg.Samples[i]
+	if _, bad := l.quarantine[filepath.Clean(s.Path)]; bad {
+		return "", 0, false
+	}
+	path, frames = l.locate(s)
+	return path, frames, true
+}
+
 // locate gives the file to open for s and its known frame count.
 func (l *Loader) locate(s dataset.Sample) (string, int) {
 	if l.cfg.Locate != nil {

@@ -26,9 +26,11 @@ type camFlow struct {
 // to the frames at the clip's stride, which is all the network sees. To
 // answer both, the network has to tell the camera's motion from the
 // scene's, which is what a moving object seen by a moving camera asks of
-// an action recogniser. The cost per step is camera's: one view. Options.
-// Augment, when set, replaces the default view transform and must not crop
-// or flip.
+// an action recogniser. The cost per step is camera's: one view. The flow
+// is fitted on the whole decoded frame while the network sees the camera's
+// smaller moving view, so scene motion outside that view sets targets the
+// network cannot see (as with flowstats' centred square). Options.Augment,
+// when set, replaces the default view transform and must not crop or flip.
 func newCamFlow(o Options) (Method, error) {
 	aug := o.Augment
 	if aug == nil {
