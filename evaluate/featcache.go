@@ -137,24 +137,22 @@ func (p *perView) bytes() int64 {
 }
 
 // testFeatures is runViews' features (head false) of a test set, through
-// rt.Features when rt reads with the shared frame cache; the bool says
-// whether another probe's extraction gave them.
+// rt.Features when rt reads with the shared frame cache and every video can
+// be stat'ed for the key (else extracted here); the bool says whether
+// another probe's extraction gave them.
 func (n *network) testFeatures(ctx context.Context, rt Runtime, root string, samples []dataset.Sample, clips, crops int) (*perView, bool, error) {
 	ld, err := n.viewLoader(rt, root, samples, clips, crops)
 	if err != nil {
 		return nil, false, err
 	}
-	extract := func() (*perView, error) { return n.runLoader(ctx, rt, ld, clips*max(1, crops), false, "eval") }
-	if rt.Features == nil || rt.Opener != video.Opener(video.SharedFrameCache()) {
-		pv, err := extract()
-		return pv, false, err
+	extract := func() (*perView, error) { return n.runLoader(ctx, rt, ld, false, "eval") }
+	if rt.Features != nil && rt.Opener == video.Opener(video.SharedFrameCache()) {
+		if key, err := n.featureKey(rt, ld, clips, crops); err == nil {
+			return rt.Features.features(ctx, key, extract)
+		}
 	}
-	key, err := n.featureKey(rt, ld, clips, crops)
-	if err != nil {
-		pv, err := extract()
-		return pv, false, err
-	}
-	return rt.Features.features(ctx, key, extract)
+	pv, err := extract()
+	return pv, false, err
 }
 
 // featureKey hashes everything the features of ld's videos depend on.

@@ -157,7 +157,7 @@ func (n *network) runViews(ctx context.Context, rt Runtime, root string, samples
 	if err != nil {
 		return nil, err
 	}
-	return n.runLoader(ctx, rt, ld, clips*max(1, crops), head, label)
+	return n.runLoader(ctx, rt, ld, head, label)
 }
 
 // viewLoader is the loader of runViews: K uniform clips x crops of every
@@ -171,9 +171,8 @@ func (n *network) viewLoader(rt Runtime, root string, samples []dataset.Sample, 
 	})
 }
 
-// runLoader runs the network over every batch of ld, whose videos have
-// views clips each.
-func (n *network) runLoader(ctx context.Context, rt Runtime, ld *loader.Loader, views int, head bool, label string) (*perView, error) {
+// runLoader runs the network over every batch of ld.
+func (n *network) runLoader(ctx context.Context, rt Runtime, ld *loader.Loader, head bool, label string) (*perView, error) {
 	fn := func(scope *model.Scope, x []*graph.Node) []*graph.Node {
 		if head {
 			return []*graph.Node{viewsLogits(scope, n.bb, len(n.spec.Classes), x)}
@@ -192,8 +191,8 @@ func (n *network) runLoader(ctx context.Context, rt Runtime, ld *loader.Loader, 
 	if pred.N == 0 {
 		return nil, fmt.Errorf("no video of the %d could be decoded; run vidrep prepare on the dataset to find the broken files", ld.Len())
 	}
-	out := &perView{Index: pred.Index, Rows: make([][][]float32, pred.N), Clips: pred.N * views}
-	v, d := pred.Dims[0][0], pred.Dims[0][1]
+	v, d := pred.Dims[0][0], pred.Dims[0][1] // views per video, values per view
+	out := &perView{Index: pred.Index, Rows: make([][][]float32, pred.N), Clips: pred.N * v}
 	for i := 0; i < pred.N; i++ {
 		row := pred.Row(0, i)
 		out.Rows[i] = make([][]float32, v)
