@@ -215,9 +215,7 @@ func bilinear(img []uint8, w, h int, x, y float64, px []uint8) {
 // random rectangle of the view, the rest staying still (LocalCameraClip).
 func newCamera(o Options) (Method, error) {
 	return movingViewMethod("camera", CameraMotions, o, func(raw *loader.RawClip, rng *rand.Rand) (*loader.RawClip, int, error) {
-		side := CameraSide(raw.W, raw.H, raw.T)
-		motion := rng.IntN(CameraMotions)
-		views, err := CameraPath(raw.W, raw.H, side, raw.T, motion, rng)
+		side, motion, views, err := drawCameraMotion(raw, rng)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -228,6 +226,15 @@ func newCamera(o Options) (Method, error) {
 		warped, err := WarpClip(raw, side, views)
 		return warped, motion, err
 	}), nil
+}
+
+// drawCameraMotion draws one of CameraMotions motions for raw's frames and
+// its path: the view's side (CameraSide), the motion and a view per frame.
+func drawCameraMotion(raw *loader.RawClip, rng *rand.Rand) (side, motion int, views []View, err error) {
+	side = CameraSide(raw.W, raw.H, raw.T)
+	motion = rng.IntN(CameraMotions)
+	views, err = CameraPath(raw.W, raw.H, side, raw.T, motion, rng)
+	return side, motion, views, err
 }
 
 // Sides of the rectangle a local camera motion is confined to, as fractions

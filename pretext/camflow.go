@@ -56,9 +56,7 @@ func (m *camFlow) Sampler() loader.Sampler {
 		if err != nil {
 			return loader.Example{}, fmt.Errorf("camflow: %w", err)
 		}
-		side := CameraSide(clip.W, clip.H, clip.T)
-		motion := rng.IntN(CameraMotions)
-		views, err := CameraPath(clip.W, clip.H, side, clip.T, motion, rng)
+		side, motion, views, err := drawCameraMotion(clip, rng)
 		if err != nil {
 			return loader.Example{}, fmt.Errorf("camflow: %w", err)
 		}
