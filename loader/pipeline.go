@@ -331,10 +331,10 @@ func (l *Loader) makeExample(idx int, rng *rand.Rand) (ex Example, err error) {
 		}
 	}()
 	s := l.cfg.Samples[idx]
-	if reason, ok := l.quarantine[filepath.Clean(s.Path)]; ok {
-		return Example{}, fmt.Errorf("quarantined by vidrep prepare: %s", reason)
+	path, frames, ok := l.Source(idx)
+	if !ok {
+		return Example{}, fmt.Errorf("quarantined by vidrep prepare: %s", l.quarantine[filepath.Clean(s.Path)])
 	}
-	path, frames := l.locate(s)
 	r, err := OpenReader(l.cfg.Opener, path, frames, l.cfg.DecodeShortSide, l.cfg.ShortVideo)
 	if err != nil {
 		return Example{}, err
