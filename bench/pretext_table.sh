@@ -20,7 +20,8 @@
 # DATA/unlabeled.txt; sets the epochs so that STEPS is reached), PROBE_WD
 # (the linear probes' L2 penalty, default: finetune's own default),
 # PRETRAIN_SEED (seed of every pretraining, default 0), PRETRAIN_ARGS (more
-# `vidrep pretrain` flags for every method, such as "--warmup 50"),
+# `vidrep pretrain` flags for every method, such as "--warmup 50" or "--size 22";
+# the probes always read 32-pixel clips),
 # STRIDE (temporal stride of every clip, default 3, the demo's),
 # EVAL_CLIPS (test clips per video of every probe, default 2; the demo's 5;
 # probes with another count than 2 go to OUT/<method>-lin-<seed>-c<count>, so
@@ -82,7 +83,10 @@ probe() {
 	local name=$1 s=$2 kind=$3 dir=$OUT/$1-$3-$2$TAG init how
 	[[ -f $dir/result.json ]] && return 0
 	rm -rf "$dir"
-	init=(--init "$OUT/$name")
+	# the clip settings are explicit for every backbone, so that one
+	# pretrained at another size (PRETRAIN_ARGS="--size 22") is probed on
+	# the same 32-pixel clips as the others
+	init=(--init "$OUT/$name" "${CLIP[@]}")
 	[[ $name == none* ]] && init=(--init scratch --arch "$(arch_of "$name")" "${CLIP[@]}")
 	how=(--linear)
 	[[ -n ${PROBE_WD:-} ]] && how+=(--probe-weight-decay "$PROBE_WD")
