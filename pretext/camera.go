@@ -213,8 +213,13 @@ func bilinear(img []uint8, w, h int, x, y float64, px []uint8) {
 // not crop or flip.
 // With Options.LocalMotion set, that share of its clips moves only inside a
 // random rectangle of the view, the rest staying still (LocalCameraClip).
+// With Options.Still set, every clip is first frozen to its middle frame
+// (StillClip), so that no motion but the camera's is left.
 func newCamera(o Options) (Method, error) {
 	return movingViewMethod("camera", CameraMotions, o, func(raw *loader.RawClip, rng *rand.Rand) (*loader.RawClip, int, error) {
+		if o.Still {
+			raw = StillClip(raw)
+		}
 		side, motion, views, err := drawCameraMotion(raw, rng)
 		if err != nil {
 			return nil, 0, err
@@ -226,6 +231,18 @@ func newCamera(o Options) (Method, error) {
 		warped, err := WarpClip(raw, side, views)
 		return warped, motion, err
 	}), nil
+}
+
+// StillClip returns a clip of raw's length whose every frame is raw's
+// middle frame: a still scene for a camera to move over.
+func StillClip(raw *loader.RawClip) *loader.RawClip {
+	n := raw.H * raw.W * 3
+	mid := raw.Pix[raw.T/2*n : (raw.T/2+1)*n]
+	out := &loader.RawClip{T: raw.T, H: raw.H, W: raw.W, Pix: make([]uint8, len(raw.Pix))}
+	for t := range raw.T {
+		copy(out.Pix[t*n:], mid)
+	}
+	return out
 }
 
 // drawCameraMotion draws one of CameraMotions motions for raw's frames and

@@ -398,3 +398,79 @@ func TestCameraLocalMotionOption(t *testing.T) {
 		}
 	}
 }
+
+// middleFrameReader shows, for every clip read, the clip's middle frame in
+// every position: it reads that frame alone from the wrapped reader.
+type middleFrameReader struct{ *fakeReader }
+
+func (m middleFrameReader) Read(start, frames, stride int) (*loader.RawClip, error) {
+	one, err := m.fakeReader.Read(start+frames/2*stride, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := &loader.RawClip{T: frames, H: one.H, W: one.W}
+	for range frames {
+		out.Pix = append(out.Pix, one.Pix...)
+	}
+	return out, nil
+}
+
+// TestStillClip checks that every frame of a still clip is the input's
+// middle frame, for odd and even lengths, and that the input is unchanged.
+func TestStillClip(t *testing.T) {
+	for _, frames := range []int{1, 4, 5} {
+		raw, err := newFakeReader(3, 40, 8).Read(2, frames, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := slices.Clone(raw.Pix)
+		want, err := middleFrameReader{newFakeReader(3, 40, 8)}.Read(2, frames, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := StillClip(raw)
+		if got.T != frames || got.H != raw.H || got.W != raw.W || !slices.Equal(got.Pix, want.Pix) {
+			t.Errorf("%d frames: the still clip is not the middle frame repeated", frames)
+		}
+		if !slices.Equal(raw.Pix, before) {
+			t.Errorf("%d frames: StillClip changed its input", frames)
+		}
+	}
+}
+
+// TestCameraStillOption checks that camera with Still moves the middle frame
+// alone: its samples are plain camera's on a video whose clips are that
+// frame repeated, and differ from plain camera's on the moving video.
+func TestCameraStillOption(t *testing.T) {
+	o := testOptions()
+	plain := newMethod(t, "camera", o)
+	o.Still = true
+	still := newMethod(t, "camera", o)
+	differ := 0
+	for seed := range uint64(24) {
+		got, err := still.Sampler().Sample(newFakeReader(seed, 200, 32), -1, rand.New(rand.NewPCG(seed, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := plain.Sampler().Sample(middleFrameReader{newFakeReader(seed, 200, 32)}, -1, rand.New(rand.NewPCG(seed, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		moving, err := plain.Sampler().Sample(newFakeReader(seed, 200, 32), -1, rand.New(rand.NewPCG(seed, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Targets[0] != want.Targets[0] || !slices.Equal(got.Views[0].Data, want.Views[0].Data) {
+			t.Fatalf("seed %d: camera on still frames differs from camera on the repeated middle frame", seed)
+		}
+		if !slices.Equal(got.Views[0].Data, moving.Views[0].Data) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("freezing the clips changed no sample")
+	}
+	if _, err := New("rotation", o); err == nil {
+		t.Error("still frames were accepted by a method without a camera term")
+	}
+}

@@ -78,6 +78,11 @@ type Options struct {
 	// LocalMotion is the share of camera clips whose motion is confined to
 	// a random window of the view (LocalCameraClip); default 0 (none).
 	LocalMotion float64
+	// Still makes camera move one still frame of each clip (the middle of
+	// its span) instead of the clip itself, so that the camera's motion is
+	// the only motion its clips show, as MoSI's pseudo-motions of still
+	// images (Huang et al., CVPR 2021); default false.
+	Still bool
 }
 
 // WithDefaults returns o with every zero field set to its default.
@@ -181,6 +186,9 @@ func New(spec string, opts Options) (Method, error) {
 	}
 	if opts.LocalMotion > 0 && !hasTerm(terms, "camera") {
 		return nil, fmt.Errorf("pretext: a local-motion share is a camera setting; %q has no camera term", spec)
+	}
+	if opts.Still && !hasTerm(terms, "camera") {
+		return nil, fmt.Errorf("pretext: still frames are a camera setting; %q has no camera term", spec)
 	}
 	if len(terms) == 1 && terms[0].weight == 1 {
 		return registry[terms[0].name](opts)

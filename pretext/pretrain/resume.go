@@ -47,6 +47,7 @@ func definingSettings(c Config) []train.Setting {
 		{Name: "--gap", Key: "info.gap", Value: c.Pretext.Gap},
 		{Name: "--no-flip", Key: "info.no_flip", Value: c.Pretext.NoFlip},
 		{Name: "--local-motion", Key: "info.local_motion", Value: c.Pretext.LocalMotion, Old: 0.0}, // once recorded only when set
+		{Name: "--still", Key: "info.still", Value: c.Pretext.Still, Old: false}, // absent in records older than the flag
 		{Name: "Pretext.Hidden", Key: "info.hidden", Value: p.Hidden},
 		{Name: "Pretext.ProjDim", Key: "info.proj_dim", Value: p.ProjDim},
 		{Name: "--lr", Key: "config.lr", Value: c.LR},
