@@ -124,16 +124,35 @@ func warnNoSIMD() {
 }
 
 // Describe names the backend for reports and benchmark lines: the config,
-// plus "+simd" or "-simd" for the Go backend on amd64.
+// plus "+simd" or "-simd" for the Go backend on amd64, and "+patch" for the
+// Go backend of a binary built with the engine patch (Patched).
 func Describe(config string) string {
 	name, _, _ := strings.Cut(config, ":")
-	if name != "go" || runtime.GOARCH != "amd64" {
+	if name != "go" {
 		return config
 	}
-	if SIMD {
-		return config + "+simd"
+	if runtime.GOARCH == "amd64" {
+		if SIMD {
+			config += "+simd"
+		} else {
+			config += "-simd"
+		}
 	}
-	return config + "-simd"
+	if Patched() != "" {
+		config += "+patch"
+	}
+	return config
+}
+
+// PatchEnvVar names the engine patch (_enginepatch/README.md) in every
+// process built with it: the patch's code sets it when the program starts.
+const PatchEnvVar = "VIDREP_ENGINE_PATCH"
+
+// Patched returns the name of the engine patch this binary was built with,
+// or "" without it. The patch (make build, make test) adds faster data
+// copies to GoMLX's Go backend; it never changes a result.
+func Patched() string {
+	return os.Getenv(PatchEnvVar)
 }
 
 // IsGo reports whether b is the pure-Go backend, where layers replace slow

@@ -54,6 +54,12 @@ func TestDescribe(t *testing.T) {
 	if SIMD {
 		simd = "+simd"
 	}
+	if runtime.GOARCH != "amd64" {
+		simd = ""
+	}
+	if Patched() != "" {
+		simd += "+patch"
+	}
 	cases := []struct{ config, want string }{
 		{"go", "go" + simd},
 		{"go:ops_sequential", "go:ops_sequential" + simd},
@@ -61,9 +67,6 @@ func TestDescribe(t *testing.T) {
 	}
 	for _, c := range cases {
 		want := c.want
-		if runtime.GOARCH != "amd64" {
-			want = c.config
-		}
 		if got := Describe(c.config); got != want {
 			t.Errorf("Describe(%q) = %q, want %q", c.config, got, want)
 		}
@@ -79,6 +82,18 @@ func TestSIMDBuild(t *testing.T) {
 	}
 	if !SIMD {
 		t.Fatal("built without GOEXPERIMENT=simd; the Makefile must export it")
+	}
+}
+
+// TestPatchedBuild guards the engine patch the same way: `make test` sets
+// VIDREP_REQUIRE_PATCH, so a Makefile that stopped building against the
+// patched compute module fails here instead of silently losing its speed.
+func TestPatchedBuild(t *testing.T) {
+	if os.Getenv("VIDREP_REQUIRE_PATCH") == "" {
+		t.Skip("VIDREP_REQUIRE_PATCH not set")
+	}
+	if Patched() == "" {
+		t.Fatalf("built without the engine patch (GOWORK=%q); the Makefile must build against .build/go.work", os.Getenv("GOWORK"))
 	}
 }
 

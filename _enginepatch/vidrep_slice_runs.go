@@ -1,0 +1,104 @@
+// This file is not part of vidrep's module: `make` compiles it into GoMLX's
+// Go backend (package github.com/gomlx/compute/internal/gobackend/ops) with
+// the Makefile's workspace (see _enginepatch/README.md). It only replaces how Slice
+// copies its data; every result is the same, bit for bit.
+
+package ops
+
+import (
+	"os"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/pkg/errors"
+)
+
+// PatchEnvVar is set at start-up in every process built with the patch,
+// to the patch's name: vidrep reads it (engine.Patched) to record the patch
+// in benchmark lines and reports, and `make test` to check the build.
+const PatchEnvVar = "VIDREP_ENGINE_PATCH"
+
+func init() {
+	gobackend.SetNodeExecutor(compute.OpTypeSlice, gobackend.PriorityUser, execSliceRuns)
+	_ = os.Setenv(PatchEnvVar, "slice-runs")
+}
+
+// sliceRunMinBytes is the shortest contiguous run worth one copy call;
+// slices with shorter runs keep the backend's element-by-element loop.
+const sliceRunMinBytes = 32
+
+// execSliceRuns executes Slice by copying contiguous runs of bytes: the
+// trailing axes taken whole merge into one block, and the last axis that is
+// not taken whole joins the run when its stride is 1. The im2col slices of a
+// convolution in channels-last layout take whole channels and a range of
+// columns, so each run holds a row of output positions.
+func execSliceRuns(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
+	params, ok := node.Data.(*sliceNode)
+	if !ok {
+		return nil, errors.Errorf("internal error: node.data for Slice op is not *sliceNode, but %T", node.Data)
+	}
+	operand := inputs[0]
+	elem := node.Shape.DType.Size()
+	if elem < 1 {
+		return execSlice(backend, node, inputs, inputsOwned)
+	}
+	dims := operand.RawShape.Dimensions
+	outDims := node.Shape.Dimensions
+	rank := len(dims)
+
+	// run: bytes per copy; axis: the innermost axis the odometer walks.
+	run, axis := elem, rank-1
+	for axis >= 0 && params.starts[axis] == 0 && outDims[axis] == dims[axis] && params.strides[axis] == 1 {
+		run *= dims[axis]
+		axis--
+	}
+	if axis >= 0 && params.strides[axis] == 1 {
+		run *= outDims[axis]
+		axis--
+	}
+	if run < sliceRunMinBytes || axis < 0 {
+		return execSlice(backend, node, inputs, inputsOwned)
+	}
+
+	output, err := backend.GetBuffer(node.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if output.RawShape.Size() == 0 {
+		return output, nil
+	}
+	src, err := operand.MutableBytes()
+	if err != nil {
+		return nil, err
+	}
+	dst, err := output.MutableBytes()
+	if err != nil {
+		return nil, err
+	}
+
+	// byte strides of the operand's axes, and the first run's offset
+	stride := make([]int, rank)
+	s := elem
+	for a := rank - 1; a >= 0; a-- {
+		stride[a] = s
+		s *= dims[a]
+	}
+	offset := 0
+	for a := range rank {
+		offset += params.starts[a] * stride[a]
+	}
+	idx := make([]int, axis+1) // odometer over the output's axes 0..axis
+	for out := 0; out < len(dst); out += run {
+		copy(dst[out:out+run], src[offset:offset+run])
+		for a := axis; a >= 0; a-- {
+			idx[a]++
+			offset += params.strides[a] * stride[a]
+			if idx[a] < outDims[a] {
+				break
+			}
+			offset -= outDims[a] * params.strides[a] * stride[a]
+			idx[a] = 0
+		}
+	}
+	return output, nil
+}
