@@ -189,3 +189,94 @@ func TestConcatenateMatchesNaive(t *testing.T) {
 		})
 	}
 }
+
+// transposeCase is one Transpose: operand dimensions and the permutation
+// (output axis i is operand axis perm[i]).
+type transposeCase struct {
+	name string
+	dims []int
+	perm []int
+}
+
+// The cases cover the engine patch's two fast paths (the innermost axis kept,
+// and a swap of two merged axes under an optional batch axis, in tiles that
+// do not divide the sides) and what it leaves to the backend.
+var transposeCases = []transposeCase{
+	{"matrix", []int{37, 19}, []int{1, 0}},
+	{"batched matrices", []int{3, 20, 17}, []int{0, 2, 1}},
+	{"merged axes swap", []int{5, 6, 7, 3}, []int{2, 3, 0, 1}},
+	{"innermost kept", []int{4, 3, 5, 16}, []int{1, 2, 0, 3}},
+	{"size-one axes", []int{1, 9, 1, 33}, []int{3, 0, 2, 1}},
+	{"three-way", []int{4, 5, 6}, []int{2, 0, 1}},
+	{"identity", []int{3, 40}, []int{0, 1}},
+}
+
+// naiveTranspose is the reference: every output element read by its index.
+func naiveTranspose[T any](x []T, c transposeCase) []T {
+	rank := len(c.dims)
+	outDims := make([]int, rank)
+	for i, a := range c.perm {
+		outDims[i] = c.dims[a]
+	}
+	idx := make([]int, rank) // output index
+	var out []T
+	for range len(x) {
+		in := make([]int, rank)
+		for i, a := range c.perm {
+			in[a] = idx[i]
+		}
+		off := 0
+		for a := range rank {
+			off = off*c.dims[a] + in[a]
+		}
+		out = append(out, x[off])
+		for i := rank - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < outDims[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out
+}
+
+// runTranspose transposes x (flat, of c.dims) on the Go backend.
+func runTranspose[T dtypes.Supported](t *testing.T, x []T, c transposeCase) []T {
+	t.Helper()
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := tensors.FromFlatDataAndDimensions(x, c.dims...)
+	out := graph.MustExecOnce(b, func(n *graph.Node) *graph.Node {
+		return graph.TransposeAllAxes(n, c.perm...)
+	}, in)
+	return tensors.MustCopyFlatData[T](out)
+}
+
+// TestTransposeMatchesNaive checks the Go backend's Transpose, with or
+// without the engine patch, against reading every element by its index,
+// for element sizes of 1, 4 and 8 bytes.
+func TestTransposeMatchesNaive(t *testing.T) {
+	for _, c := range transposeCases {
+		size := 1
+		for _, d := range c.dims {
+			size *= d
+		}
+		f32, i64, u8 := make([]float32, size), make([]int64, size), make([]uint8, size)
+		for i := range size {
+			f32[i], i64[i], u8[i] = float32(i)+0.75, int64(i)*1_000_033, uint8(i*3)
+		}
+		t.Run(c.name, func(t *testing.T) {
+			if got, want := runTranspose(t, f32, c), naiveTranspose(f32, c); !slices.Equal(got, want) {
+				t.Errorf("float32: Transpose gave %v, want %v", got, want)
+			}
+			if got, want := runTranspose(t, i64, c), naiveTranspose(i64, c); !slices.Equal(got, want) {
+				t.Errorf("int64: Transpose gave %v, want %v", got, want)
+			}
+			if got, want := runTranspose(t, u8, c), naiveTranspose(u8, c); !slices.Equal(got, want) {
+				t.Errorf("uint8: Transpose gave %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,178 @@
+// This file is not part of vidrep's module: see _enginepatch/README.md.
+
+package ops
+
+import (
+	"unsafe"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/internal/gobackend"
+)
+
+func init() {
+	gobackend.SetNodeExecutor(compute.OpTypeTranspose, gobackend.PriorityUser, execTransposeTiles)
+}
+
+// transposeTile is the side of the square tiles a swap of two axes is
+// copied in, so that both the reads and the writes stay within a few cache
+// lines per row.
+const transposeTile = 16
+
+// execTransposeTiles executes Transpose after merging the axes that stay
+// together: when the innermost axis stays innermost, by copying its runs;
+// when what is left swaps two axes (under an optional batch axis) of 4- or
+// 8-byte elements, tile by tile. The backend's iterator computes an index
+// per element, which matmul's operand layouts and the convolutions' weight
+// gradients pay on large [rows, channels] matrices. Anything else goes to
+// the backend's own executor.
+func execTransposeTiles(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
+	operand := inputs[0]
+	elem := node.Shape.DType.Size()
+	dims, perm := mergeTransposeAxes(operand.RawShape.Dimensions, node.Data.([]int))
+	r := len(dims)
+	kind := 0 // 1: innermost runs; 2: a swap of the last two axes
+	switch {
+	case elem < 1:
+	case r >= 1 && perm[r-1] == r-1 && dims[r-1]*elem >= sliceRunMinBytes:
+		kind = 1
+	case (elem == 4 || elem == 8) && (r == 2 && perm[0] == 1 || r == 3 && perm[0] == 0 && perm[1] == 2):
+		kind = 2
+	}
+	if kind == 0 {
+		return execTranspose(backend, node, inputs, inputsOwned)
+	}
+	output, err := backend.GetBuffer(node.Shape)
+	if err != nil {
+		return nil, err
+	}
+	src, err := operand.MutableBytes()
+	if err != nil {
+		return nil, err
+	}
+	dst, err := output.MutableBytes()
+	if err != nil {
+		return nil, err
+	}
+	if len(dst) == 0 {
+		return output, nil
+	}
+	if kind == 1 {
+		copyTransposedRuns(dst, src, dims, perm, elem)
+		return output, nil
+	}
+	batch, rows, cols := 1, dims[r-2], dims[r-1]
+	if r == 3 {
+		batch = dims[0]
+	}
+	sp, dp := unsafe.Pointer(&src[0]), unsafe.Pointer(&dst[0])
+	if uintptr(sp)%uintptr(elem) != 0 || uintptr(dp)%uintptr(elem) != 0 {
+		backend.PutBuffer(output)
+		return execTranspose(backend, node, inputs, inputsOwned)
+	}
+	n := len(dst) / elem
+	if elem == 4 {
+		swapTiles(unsafe.Slice((*uint32)(dp), n), unsafe.Slice((*uint32)(sp), n), batch, rows, cols)
+	} else {
+		swapTiles(unsafe.Slice((*uint64)(dp), n), unsafe.Slice((*uint64)(sp), n), batch, rows, cols)
+	}
+	return output, nil
+}
+
+// mergeTransposeAxes drops the axes of size 1 and merges the operand axes
+// that follow each other in the output too, returning the merged operand
+// dimensions and the permutation over them (output axis i reads merged
+// operand axis perm[i]).
+func mergeTransposeAxes(dims, perm []int) (mergedDims, mergedPerm []int) {
+	var kept []int // output order of the operand axes larger than 1
+	for _, a := range perm {
+		if dims[a] > 1 {
+			kept = append(kept, a)
+		}
+	}
+	// groups of operand axes, in output order
+	var groups [][]int
+	for i, a := range kept {
+		if i > 0 && a == kept[i-1]+1 {
+			groups[len(groups)-1] = append(groups[len(groups)-1], a)
+			continue
+		}
+		groups = append(groups, []int{a})
+	}
+	// number the groups by their position in the operand
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	for i := 1; i < len(order); i++ { // insertion sort by first operand axis
+		for j := i; j > 0 && groups[order[j]][0] < groups[order[j-1]][0]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	mergedDims = make([]int, len(groups))
+	rank := make([]int, len(groups)) // operand position of each group
+	for pos, g := range order {
+		rank[g] = pos
+		size := 1
+		for _, a := range groups[g] {
+			size *= dims[a]
+		}
+		mergedDims[pos] = size
+	}
+	mergedPerm = make([]int, len(groups))
+	for i := range groups {
+		mergedPerm[i] = rank[i]
+	}
+	return mergedDims, mergedPerm
+}
+
+// copyTransposedRuns writes the output, whose innermost axis is the
+// operand's, one run of that axis per copy.
+func copyTransposedRuns(dst, src []byte, dims, perm []int, elem int) {
+	r := len(dims)
+	stride := make([]int, r) // operand byte strides
+	s := elem
+	for a := r - 1; a >= 0; a-- {
+		stride[a] = s
+		s *= dims[a]
+	}
+	run := dims[r-1] * elem
+	outDims := make([]int, r)
+	for i, a := range perm {
+		outDims[i] = dims[a]
+	}
+	idx := make([]int, r-1)
+	offset := 0
+	for out := 0; out < len(dst); out += run {
+		copy(dst[out:out+run], src[offset:offset+run])
+		for i := r - 2; i >= 0; i-- {
+			idx[i]++
+			offset += stride[perm[i]]
+			if idx[i] < outDims[i] {
+				break
+			}
+			offset -= outDims[i] * stride[perm[i]]
+			idx[i] = 0
+		}
+	}
+}
+
+// swapTiles writes dst[b][c][r] = src[b][r][c] for batch matrices of rows x
+// cols, tile by tile.
+func swapTiles[T uint32 | uint64](dst, src []T, batch, rows, cols int) {
+	size := rows * cols
+	for b := range batch {
+		in, out := src[b*size:(b+1)*size], dst[b*size:(b+1)*size]
+		for r0 := 0; r0 < rows; r0 += transposeTile {
+			r1 := min(r0+transposeTile, rows)
+			for c0 := 0; c0 < cols; c0 += transposeTile {
+				c1 := min(c0+transposeTile, cols)
+				for r := r0; r < r1; r++ {
+					row := in[r*cols : r*cols+cols]
+					for c := c0; c < c1; c++ {
+						out[c*rows+r] = row[c]
+					}
+				}
+			}
+		}
+	}
+}
