@@ -28,14 +28,27 @@ setup:
 	fi
 	@GOWORK=off $(GO) mod download
 
-# engine-patch rebuilds .build/ from the module cache on every run (3 MB), so
-# that it never lags go.mod: the compute module's source, the patch's files
-# added to its Go backend's ops package, and go.work using both modules.
+# engine-patch keeps .build/ in step with go.mod and _enginepatch/: a copy of
+# the compute module from the module cache with the patch's files added to
+# its Go backend's ops package, and go.work using vidrep and that copy. It
+# refuses a compute version the patch was not reviewed for, rebuilds only
+# when the module or the patch changed (.build/stamp), and swaps a finished
+# copy in, so that a build running beside it never sees half a module.
 engine-patch: setup
-	@src=$$(GOWORK=off $(GO) list -m -f '{{.Dir}}' $(COMPUTE_MODULE)) && \
-	rm -rf $(PATCH_DIR)/compute && mkdir -p $(PATCH_DIR) && cp -r "$$src" $(PATCH_DIR)/compute && \
-	chmod -R u+w $(PATCH_DIR)/compute && cp _enginepatch/*.go $(PATCH_DIR)/compute/internal/gobackend/ops/ && \
-	printf 'go %s\n\nuse (\n\t..\n\t./compute\n)\n' "$$(GOWORK=off $(GO) mod edit -json | sed -n 's/^\t"Go": "\(.*\)",$$/\1/p')" >$(GOWORK)
+	@set -euo pipefail; \
+	version=$$(GOWORK=off $(GO) list -m -f '{{.Version}}' $(COMPUTE_MODULE)); \
+	if [ "$$version" != "$$(cat _enginepatch/COMPUTE_VERSION)" ]; then \
+		echo "engine-patch: go.mod names $(COMPUTE_MODULE) $$version, but _enginepatch/ was written for $$(cat _enginepatch/COMPUTE_VERSION); check its files against the new backend, then update _enginepatch/COMPUTE_VERSION" >&2; exit 1; \
+	fi; \
+	src=$$(GOWORK=off $(GO) list -m -f '{{.Dir}}' $(COMPUTE_MODULE)); \
+	stamp="$$src $$(cat _enginepatch/*.go | sha256sum | cut -d' ' -f1)"; \
+	if [ -d "$(PATCH_DIR)/compute" ] && [ -f "$(GOWORK)" ] && [ "$$(cat "$(PATCH_DIR)/stamp" 2>/dev/null)" = "$$stamp" ]; then exit 0; fi; \
+	mkdir -p "$(PATCH_DIR)"; tmp=$$(mktemp -d "$(PATCH_DIR)/compute.XXXXXX"); \
+	cp -r "$$src/." "$$tmp/"; chmod -R u+w "$$tmp"; cp _enginepatch/*.go "$$tmp/internal/gobackend/ops/"; \
+	if [ -d "$(PATCH_DIR)/compute" ]; then chmod -R u+w "$(PATCH_DIR)/compute"; rm -rf "$(PATCH_DIR)/compute"; fi; \
+	mv "$$tmp" "$(PATCH_DIR)/compute"; \
+	printf 'go %s\n\nuse (\n\t..\n\t./compute\n)\n' "$$(GOWORK=off $(GO) list -m -f '{{.GoVersion}}')" >"$(GOWORK)"; \
+	echo "$$stamp" >"$(PATCH_DIR)/stamp"
 
 build: engine-patch
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/vidrep ./cmd/vidrep
@@ -63,6 +76,8 @@ setup-browser:
 
 test: engine-patch setup-browser
 	$(GO) vet ./...
+	# the engine patch's files, inside the backend package they join
+	$(GO) vet $(COMPUTE_MODULE)/internal/gobackend/ops
 	VIDREP_REQUIRE_SIMD=1 VIDREP_REQUIRE_PATCH=1 $(GO) test -timeout $(TEST_TIMEOUT) ./...
 	# the GPU build (no libav): its opener reads .y4m files and refuses the rest
 	$(GO) vet -tags noav ./video ./cmd/vidrep
@@ -76,4 +91,5 @@ bench: build
 	./bin/vidrep bench data
 
 clean:
+	[ ! -d $(PATCH_DIR) ] || chmod -R u+w $(PATCH_DIR)
 	rm -rf bin $(DEMO_OUT) $(PATCH_DIR)

@@ -26,7 +26,7 @@ const concatWordsMaxBytes = 64
 func execConcatenateWords(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
 	axis := node.Data.(int)
 	shape := node.Shape
-	if shape.IsDynamic() {
+	if !byteAddressed(shape) {
 		return execConcatenate(backend, node, inputs, inputsOwned)
 	}
 	elem := shape.DType.Size()
@@ -40,7 +40,7 @@ func execConcatenateWords(backend *gobackend.Backend, node *gobackend.Node, inpu
 	words := make([]int, len(inputs)) // each input's block, in words
 	for i, in := range inputs {
 		block := in.RawShape.Dimensions[axis] * inner
-		if elem < 1 || block%8 != 0 || block > concatWordsMaxBytes {
+		if !byteAddressed(in.RawShape) || block%8 != 0 || block > concatWordsMaxBytes {
 			return execConcatenate(backend, node, inputs, inputsOwned)
 		}
 		words[i] = block / 8

@@ -1,31 +1,18 @@
-// This file is not part of vidrep's module: `make` compiles it into GoMLX's
-// Go backend (package github.com/gomlx/compute/internal/gobackend/ops) with
-// the Makefile's workspace (see _enginepatch/README.md). It only replaces how Slice
-// copies its data; every result is the same, bit for bit.
+// This file is not part of vidrep's module: see _enginepatch/README.md. It
+// only replaces how Slice copies its data; every result is the same, bit for
+// bit.
 
 package ops
 
 import (
-	"os"
-
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/pkg/errors"
 )
 
-// PatchEnvVar is set at start-up in every process built with the patch,
-// to the patch's name: vidrep reads it (engine.Patched) to record the patch
-// in benchmark lines and reports, and `make test` to check the build.
-const PatchEnvVar = "VIDREP_ENGINE_PATCH"
-
 func init() {
 	gobackend.SetNodeExecutor(compute.OpTypeSlice, gobackend.PriorityUser, execSliceRuns)
-	_ = os.Setenv(PatchEnvVar, "slice-runs")
 }
-
-// sliceRunMinBytes is the shortest contiguous run worth one copy call;
-// slices with shorter runs keep the backend's element-by-element loop.
-const sliceRunMinBytes = 32
 
 // execSliceRuns executes Slice by copying contiguous runs of bytes: the
 // trailing axes taken whole merge into one block, and the last axis that is
@@ -38,10 +25,10 @@ func execSliceRuns(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 		return nil, errors.Errorf("internal error: node.data for Slice op is not *sliceNode, but %T", node.Data)
 	}
 	operand := inputs[0]
-	elem := node.Shape.DType.Size()
-	if elem < 1 {
+	if !byteAddressed(node.Shape) || !byteAddressed(operand.RawShape) {
 		return execSlice(backend, node, inputs, inputsOwned)
 	}
+	elem := node.Shape.DType.Size()
 	dims := operand.RawShape.Dimensions
 	outDims := node.Shape.Dimensions
 	rank := len(dims)
@@ -56,7 +43,7 @@ func execSliceRuns(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 		run *= outDims[axis]
 		axis--
 	}
-	if run < sliceRunMinBytes || axis < 0 {
+	if run < minRunBytes {
 		return execSlice(backend, node, inputs, inputsOwned)
 	}
 
@@ -87,7 +74,7 @@ func execSliceRuns(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	for a := range rank {
 		offset += params.starts[a] * stride[a]
 	}
-	idx := make([]int, axis+1) // odometer over the output's axes 0..axis
+	idx := make([]int, axis+1) // odometer over the output's axes 0..axis (none: one run)
 	for out := 0; out < len(dst); out += run {
 		copy(dst[out:out+run], src[offset:offset+run])
 		for a := axis; a >= 0; a-- {

@@ -27,13 +27,15 @@ const transposeTile = 16
 // the backend's own executor.
 func execTransposeTiles(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
 	operand := inputs[0]
+	if !byteAddressed(node.Shape) || !byteAddressed(operand.RawShape) {
+		return execTranspose(backend, node, inputs, inputsOwned)
+	}
 	elem := node.Shape.DType.Size()
 	dims, perm := mergeTransposeAxes(operand.RawShape.Dimensions, node.Data.([]int))
 	r := len(dims)
 	kind := 0 // 1: innermost runs; 2: a swap of the last two axes
 	switch {
-	case elem < 1:
-	case r >= 1 && perm[r-1] == r-1 && dims[r-1]*elem >= sliceRunMinBytes:
+	case r >= 1 && perm[r-1] == r-1 && dims[r-1]*elem >= minRunBytes:
 		kind = 1
 	case (elem == 4 || elem == 8) && (r == 2 && perm[0] == 1 || r == 3 && perm[0] == 0 && perm[1] == 2):
 		kind = 2
@@ -83,6 +85,14 @@ func execTransposeTiles(backend *gobackend.Backend, node *gobackend.Node, inputs
 // dimensions and the permutation over them (output axis i reads merged
 // operand axis perm[i]).
 func mergeTransposeAxes(dims, perm []int) (mergedDims, mergedPerm []int) {
+	pos := make([]int, len(dims)) // an operand axis's place among those larger than 1
+	n := 0
+	for a, d := range dims {
+		if d > 1 {
+			pos[a] = n
+			n++
+		}
+	}
 	var kept []int // output order of the operand axes larger than 1
 	for _, a := range perm {
 		if dims[a] > 1 {
@@ -92,7 +102,7 @@ func mergeTransposeAxes(dims, perm []int) (mergedDims, mergedPerm []int) {
 	// groups of operand axes, in output order
 	var groups [][]int
 	for i, a := range kept {
-		if i > 0 && a == kept[i-1]+1 {
+		if i > 0 && pos[a] == pos[kept[i-1]]+1 {
 			groups[len(groups)-1] = append(groups[len(groups)-1], a)
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -145,14 +146,20 @@ func Describe(config string) string {
 }
 
 // PatchEnvVar names the engine patch (_enginepatch/README.md) in every
-// process built with it: the patch's code sets it when the program starts.
+// process built with it: the patch's code sets it to "name@pid" when the
+// program starts.
 const PatchEnvVar = "VIDREP_ENGINE_PATCH"
 
 // Patched returns the name of the engine patch this binary was built with,
 // or "" without it. The patch (make build, make test) adds faster data
-// copies to GoMLX's Go backend; it never changes a result.
+// copies to GoMLX's Go backend; it never changes a result. A value set for
+// another process (a parent's, or the user's) does not count.
 func Patched() string {
-	return os.Getenv(PatchEnvVar)
+	name, pid, ok := strings.Cut(os.Getenv(PatchEnvVar), "@")
+	if !ok || pid != strconv.Itoa(os.Getpid()) {
+		return ""
+	}
+	return name
 }
 
 // IsGo reports whether b is the pure-Go backend, where layers replace slow

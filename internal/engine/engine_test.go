@@ -3,6 +3,7 @@ package engine
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -94,6 +95,24 @@ func TestPatchedBuild(t *testing.T) {
 	}
 	if Patched() == "" {
 		t.Fatalf("built without the engine patch (GOWORK=%q); the Makefile must build against .build/go.work", os.Getenv("GOWORK"))
+	}
+}
+
+// TestPatchedReadsOwnProcess checks that only a marker naming this process
+// counts as the engine patch.
+func TestPatchedReadsOwnProcess(t *testing.T) {
+	own := strconv.Itoa(os.Getpid())
+	cases := []struct{ value, want string }{
+		{"copy-runs@" + own, "copy-runs"},
+		{"copy-runs@1" + own, ""}, // another process's
+		{"copy-runs", ""},
+		{"", ""},
+	}
+	for _, c := range cases {
+		t.Setenv(PatchEnvVar, c.value)
+		if got := Patched(); got != c.want {
+			t.Errorf("%s=%q: Patched() = %q, want %q", PatchEnvVar, c.value, got, c.want)
+		}
 	}
 }
 

@@ -1,0 +1,37 @@
+// This file is not part of vidrep's module: `make` compiles it into GoMLX's
+// Go backend (package github.com/gomlx/compute/internal/gobackend/ops)
+// through the Makefile's workspace (see _enginepatch/README.md). It holds
+// what the patch's executors share.
+
+package ops
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/gomlx/compute/shapes"
+)
+
+// PatchEnvVar is set when the program starts, in every process built with
+// the patch, to the patch's name and the process id ("copy-runs@1234"):
+// vidrep reads it (engine.Patched) to name the patch in benchmark lines and
+// reports, and `make test` to check the build. The pid keeps a child process
+// or a user's environment from passing for a patched binary.
+const PatchEnvVar = "VIDREP_ENGINE_PATCH"
+
+func init() {
+	_ = os.Setenv(PatchEnvVar, fmt.Sprintf("copy-runs@%d", os.Getpid()))
+}
+
+// minRunBytes is the shortest contiguous run worth one copy call; shorter
+// runs keep the backend's element-by-element loops.
+const minRunBytes = 32
+
+// byteAddressed reports whether the patch's executors may move shape's data
+// as whole elements of shape.DType.Size() bytes: a static shape whose dtype
+// is not packed below a byte (Int4 and the like store two or more values per
+// byte, which those moves would misplace). Other shapes go to the backend's
+// own executors.
+func byteAddressed(shape shapes.Shape) bool {
+	return !shape.IsDynamic() && !shape.DType.IsPacked() && shape.DType.Size() >= 1
+}
