@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapes"
 )
 
@@ -34,4 +35,31 @@ const minRunBytes = 32
 // own executors.
 func byteAddressed(shape shapes.Shape) bool {
 	return !shape.IsDynamic() && !shape.DType.IsPacked() && shape.DType.Size() >= 1
+}
+
+// outputBytes gets node's output buffer from the backend's pool, and the
+// bytes of it and of operand.
+func outputBytes(backend *gobackend.Backend, node *gobackend.Node, operand *gobackend.Buffer) (output *gobackend.Buffer, dst, src []byte, err error) {
+	if output, err = backend.GetBuffer(node.Shape); err != nil {
+		return nil, nil, nil, err
+	}
+	if src, err = operand.MutableBytes(); err != nil {
+		return nil, nil, nil, err
+	}
+	if dst, err = output.MutableBytes(); err != nil {
+		return nil, nil, nil, err
+	}
+	return output, dst, src, nil
+}
+
+// byteStrides returns the byte strides of a row-major array of dims whose
+// elements take elem bytes.
+func byteStrides(dims []int, elem int) []int {
+	stride := make([]int, len(dims))
+	s := elem
+	for a := len(dims) - 1; a >= 0; a-- {
+		stride[a] = s
+		s *= dims[a]
+	}
+	return stride
 }

@@ -47,29 +47,13 @@ func execSliceRuns(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 		return execSlice(backend, node, inputs, inputsOwned)
 	}
 
-	output, err := backend.GetBuffer(node.Shape)
-	if err != nil {
-		return nil, err
-	}
-	if output.RawShape.Size() == 0 {
-		return output, nil
-	}
-	src, err := operand.MutableBytes()
-	if err != nil {
-		return nil, err
-	}
-	dst, err := output.MutableBytes()
-	if err != nil {
-		return nil, err
+	output, dst, src, err := outputBytes(backend, node, operand)
+	if err != nil || len(dst) == 0 {
+		return output, err
 	}
 
-	// byte strides of the operand's axes, and the first run's offset
-	stride := make([]int, rank)
-	s := elem
-	for a := rank - 1; a >= 0; a-- {
-		stride[a] = s
-		s *= dims[a]
-	}
+	// the first run's offset in the operand
+	stride := byteStrides(dims, elem)
 	offset := 0
 	for a := range rank {
 		offset += params.starts[a] * stride[a]

@@ -43,20 +43,9 @@ func execTransposeTiles(backend *gobackend.Backend, node *gobackend.Node, inputs
 	if kind == 0 {
 		return execTranspose(backend, node, inputs, inputsOwned)
 	}
-	output, err := backend.GetBuffer(node.Shape)
-	if err != nil {
-		return nil, err
-	}
-	src, err := operand.MutableBytes()
-	if err != nil {
-		return nil, err
-	}
-	dst, err := output.MutableBytes()
-	if err != nil {
-		return nil, err
-	}
-	if len(dst) == 0 {
-		return output, nil
+	output, dst, src, err := outputBytes(backend, node, operand)
+	if err != nil || len(dst) == 0 {
+		return output, err
 	}
 	if kind == 1 {
 		copyTransposedRuns(dst, src, dims, perm, elem)
@@ -139,12 +128,7 @@ func mergeTransposeAxes(dims, perm []int) (mergedDims, mergedPerm []int) {
 // operand's, one run of that axis per copy.
 func copyTransposedRuns(dst, src []byte, dims, perm []int, elem int) {
 	r := len(dims)
-	stride := make([]int, r) // operand byte strides
-	s := elem
-	for a := r - 1; a >= 0; a-- {
-		stride[a] = s
-		s *= dims[a]
-	}
+	stride := byteStrides(dims, elem) // of the operand
 	run := dims[r-1] * elem
 	outDims := make([]int, r)
 	for i, a := range perm {
