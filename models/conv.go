@@ -93,18 +93,25 @@ func im2col(x *Node, kernel, stride, padLo, padHi [3]int) *Node {
 
 // asInt64 views x [..., C] as int64 [..., C/per] when per = 64/bits of its
 // float dtype divides C, for copying ops (Slice, Concatenate, Pad) that
-// move one element per step on the Go backend; otherwise it returns x and
-// per = 1.
+// move one element per step on the unpatched Go backend; otherwise, and on
+// a binary built with the engine patch, whose Slice and Concatenate move
+// whole runs, it returns x and per = 1 (the view's two bitcasts each copy
+// their tensor, so they only pay where elements are moved one by one).
 func asInt64(x *Node) (*Node, int) {
 	dtype, d := x.DType(), x.Shape().Dimensions
 	c := d[len(d)-1]
 	per := 64 / dtype.Bits()
-	if !dtype.IsFloat() || per < 2 || c%per != 0 {
+	if !dtype.IsFloat() || per < 2 || c%per != 0 || !int64Views() {
 		return x, 1
 	}
 	dims := append(append([]int{}, d[:len(d)-1]...), c/per, per)
 	return Bitcast(Reshape(x, dims...), dtypes.Int64), per
 }
+
+// int64Views reports whether asInt64 applies: on the Go backend without
+// the engine patch. A variable, so that the tests cover both ways on any
+// build.
+var int64Views = func() bool { return engine.Patched() == "" }
 
 // fromInt64 undoes asInt64: int64 [..., m] back to dtype [..., m*per].
 func fromInt64(x *Node, dtype dtypes.DType, per int) *Node {

@@ -109,13 +109,24 @@ func maxRelDiff(a, b []float64) float64 {
 // convolution: in float64 (tight), and in float32 with even channel counts,
 // which takes im2col's packed (int64-bitcast) path.
 func TestConv3DMatchesNative(t *testing.T) {
+	defer func(was func() bool) { int64Views = was }(int64Views)
+	for _, views := range []bool{false, true} {
+		int64Views = func() bool { return views }
+		testConv3DMatchesNative(t, map[bool]string{false: "", true: " int64 views"}[views])
+	}
+}
+
+// testConv3DMatchesNative compares every conv case with the native
+// convolution in float64 and float32 (even channel counts, so that float32
+// pairs can move as int64 when int64Views says so).
+func testConv3DMatchesNative(t *testing.T, suffix string) {
 	for _, dtype := range []dtypes.DType{dtypes.Float64, dtypes.Float32} {
 		for _, c := range convCases {
 			tol := 1e-9
 			if dtype == dtypes.Float32 {
 				c.in[4], c.cout, tol = 4, 6, 1e-4
 			}
-			t.Run(dtype.String()+" "+c.name, func(t *testing.T) {
+			t.Run(dtype.String()+" "+c.name+suffix, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, 2))
 				x := randTensor(rng, c.in[:]...)
 				k := randTensor(rng, c.spec.Kernel[0], c.spec.Kernel[1], c.spec.Kernel[2], c.in[4], c.cout)
