@@ -6,7 +6,7 @@ export GOEXPERIMENT := simd
 export CGO_ENABLED := 1
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg
+APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg patch
 DEMO_OUT ?= demo-out
 TEST_TIMEOUT ?= 30m
 
@@ -22,7 +22,7 @@ export GOWORK := $(CURDIR)/$(PATCH_DIR)/go.work
 
 # setup installs the apt packages when any is missing (idempotent) and the Go modules.
 setup:
-	@if ! pkg-config --exists libavformat libavcodec libswscale libavutil 2>/dev/null || ! command -v ffmpeg >/dev/null; then \
+	@if ! pkg-config --exists libavformat libavcodec libswscale libavutil 2>/dev/null || ! command -v ffmpeg >/dev/null || ! command -v patch >/dev/null; then \
 		echo "setup: installing $(APT_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
@@ -30,7 +30,8 @@ setup:
 
 # engine-patch keeps .build/ in step with go.mod and _enginepatch/: a copy of
 # the compute module from the module cache with the patch's files added to
-# its Go backend's ops package, and go.work using vidrep and that copy. It
+# its Go backend's packages and its .patch files applied, and go.work using
+# vidrep and that copy. It
 # refuses a compute version the patch was not reviewed for, rebuilds only
 # when the module or the patch changed (.build/stamp), and swaps a finished
 # copy in, so that a build running beside it never sees half a module.
@@ -41,10 +42,13 @@ engine-patch: setup
 		echo "engine-patch: go.mod names $(COMPUTE_MODULE) $$version, but _enginepatch/ was written for $$(cat _enginepatch/COMPUTE_VERSION); check its files against the new backend, then update _enginepatch/COMPUTE_VERSION" >&2; exit 1; \
 	fi; \
 	src=$$(GOWORK=off $(GO) list -m -f '{{.Dir}}' $(COMPUTE_MODULE)); \
-	stamp="$$src $$(cat _enginepatch/*.go | sha256sum | cut -d' ' -f1)"; \
+	stamp="$$src $$(find _enginepatch -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -d' ' -f1)"; \
 	if [ -d "$(PATCH_DIR)/compute" ] && [ -f "$(GOWORK)" ] && [ "$$(cat "$(PATCH_DIR)/stamp" 2>/dev/null)" = "$$stamp" ]; then exit 0; fi; \
 	mkdir -p "$(PATCH_DIR)"; tmp=$$(mktemp -d "$(PATCH_DIR)/compute.XXXXXX"); \
-	cp -r "$$src/." "$$tmp/"; chmod -R u+w "$$tmp"; cp _enginepatch/*.go "$$tmp/internal/gobackend/ops/"; \
+	cp -r "$$src/." "$$tmp/"; chmod -R u+w "$$tmp"; \
+	cp _enginepatch/ops/*.go "$$tmp/internal/gobackend/ops/"; \
+	cp _enginepatch/workerspool/*.go "$$tmp/internal/gobackend/workerspool/"; \
+	for p in _enginepatch/*.patch; do patch --quiet --forward -p1 -d "$$tmp" <"$$p"; done; \
 	if [ -d "$(PATCH_DIR)/compute" ]; then chmod -R u+w "$(PATCH_DIR)/compute"; rm -rf "$(PATCH_DIR)/compute"; fi; \
 	mv "$$tmp" "$(PATCH_DIR)/compute"; \
 	printf 'go %s\n\nuse (\n\t..\n\t./compute\n)\n' "$$(GOWORK=off $(GO) list -m -f '{{.GoVersion}}')" >"$(GOWORK)"; \
@@ -76,8 +80,9 @@ setup-browser:
 
 test: engine-patch setup-browser
 	$(GO) vet ./...
-	# the engine patch's files, inside the backend package they join
-	$(GO) vet $(COMPUTE_MODULE)/internal/gobackend/ops
+	# the engine patch's files, inside the backend packages they join
+	$(GO) vet $(COMPUTE_MODULE)/internal/gobackend/ops $(COMPUTE_MODULE)/internal/gobackend/workerspool
+	$(GO) test $(COMPUTE_MODULE)/internal/gobackend/workerspool
 	VIDREP_REQUIRE_SIMD=1 VIDREP_REQUIRE_PATCH=1 $(GO) test -timeout $(TEST_TIMEOUT) ./...
 	# the GPU build (no libav): its opener reads .y4m files and refuses the rest
 	$(GO) vet -tags noav ./video ./cmd/vidrep
