@@ -31,10 +31,10 @@ setup:
 # engine-patch keeps .build/ in step with go.mod and _enginepatch/: a copy of
 # the compute module from the module cache with the patch's files added to
 # its Go backend's packages and its .patch files applied, and go.work using
-# vidrep and that copy. It
-# refuses a compute version the patch was not reviewed for, rebuilds only
-# when the module or the patch changed (.build/stamp), and swaps a finished
-# copy in, so that a build running beside it never sees half a module.
+# vidrep and that copy. It refuses a compute version the patch was not
+# reviewed for, rebuilds only when the module or the patch changed
+# (.build/stamp), and swaps a finished copy in, so that a build running
+# beside it never sees half a module.
 engine-patch: setup
 	@set -euo pipefail; \
 	version=$$(GOWORK=off $(GO) list -m -f '{{.Version}}' $(COMPUTE_MODULE)); \

@@ -63,3 +63,24 @@ func byteStrides(dims []int, elem int) []int {
 	}
 	return stride
 }
+
+// copyRuns fills dst with runs of run bytes read from src: the first at
+// offset, each next one where an odometer over the output's outer axes
+// (outer[i] positions, each moving the read by step[i] bytes; none: one run)
+// puts it. Slice and Transpose both reduce to this once their contiguous
+// inner axes are merged into the run.
+func copyRuns(dst, src []byte, offset, run int, outer, step []int) {
+	idx := make([]int, len(outer))
+	for out := 0; out < len(dst); out += run {
+		copy(dst[out:out+run], src[offset:offset+run])
+		for i := len(outer) - 1; i >= 0; i-- {
+			idx[i]++
+			offset += step[i]
+			if idx[i] < outer[i] {
+				break
+			}
+			offset -= outer[i] * step[i]
+			idx[i] = 0
+		}
+	}
+}

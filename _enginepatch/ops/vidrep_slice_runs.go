@@ -52,24 +52,16 @@ func execSliceRuns(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 		return output, err
 	}
 
-	// the first run's offset in the operand
+	// the first run's offset in the operand, and each outer axis's step
 	stride := byteStrides(dims, elem)
 	offset := 0
 	for a := range rank {
 		offset += params.starts[a] * stride[a]
 	}
-	idx := make([]int, axis+1) // odometer over the output's axes 0..axis (none: one run)
-	for out := 0; out < len(dst); out += run {
-		copy(dst[out:out+run], src[offset:offset+run])
-		for a := axis; a >= 0; a-- {
-			idx[a]++
-			offset += params.strides[a] * stride[a]
-			if idx[a] < outDims[a] {
-				break
-			}
-			offset -= outDims[a] * params.strides[a] * stride[a]
-			idx[a] = 0
-		}
+	step := make([]int, axis+1)
+	for a := range step {
+		step[a] = params.strides[a] * stride[a]
 	}
+	copyRuns(dst, src, offset, run, outDims[:axis+1], step)
 	return output, nil
 }

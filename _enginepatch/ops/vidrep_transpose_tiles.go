@@ -3,6 +3,7 @@
 package ops
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/gomlx/compute"
@@ -97,29 +98,21 @@ func mergeTransposeAxes(dims, perm []int) (mergedDims, mergedPerm []int) {
 		}
 		groups = append(groups, []int{a})
 	}
-	// number the groups by their position in the operand
+	// the groups in operand order; output group i is merged operand axis
+	// mergedPerm[i]
 	order := make([]int, len(groups))
 	for i := range order {
 		order[i] = i
 	}
-	for i := 1; i < len(order); i++ { // insertion sort by first operand axis
-		for j := i; j > 0 && groups[order[j]][0] < groups[order[j-1]][0]; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
+	slices.SortFunc(order, func(a, b int) int { return groups[a][0] - groups[b][0] })
 	mergedDims = make([]int, len(groups))
-	rank := make([]int, len(groups)) // operand position of each group
-	for pos, g := range order {
-		rank[g] = pos
-		size := 1
-		for _, a := range groups[g] {
-			size *= dims[a]
-		}
-		mergedDims[pos] = size
-	}
 	mergedPerm = make([]int, len(groups))
-	for i := range groups {
-		mergedPerm[i] = rank[i]
+	for place, g := range order {
+		mergedPerm[g] = place
+		mergedDims[place] = 1
+		for _, a := range groups[g] {
+			mergedDims[place] *= dims[a]
+		}
 	}
 	return mergedDims, mergedPerm
 }
@@ -129,25 +122,11 @@ func mergeTransposeAxes(dims, perm []int) (mergedDims, mergedPerm []int) {
 func copyTransposedRuns(dst, src []byte, dims, perm []int, elem int) {
 	r := len(dims)
 	stride := byteStrides(dims, elem) // of the operand
-	run := dims[r-1] * elem
-	outDims := make([]int, r)
-	for i, a := range perm {
-		outDims[i] = dims[a]
+	outer, step := make([]int, r-1), make([]int, r-1)
+	for i, a := range perm[:r-1] {
+		outer[i], step[i] = dims[a], stride[a]
 	}
-	idx := make([]int, r-1)
-	offset := 0
-	for out := 0; out < len(dst); out += run {
-		copy(dst[out:out+run], src[offset:offset+run])
-		for i := r - 2; i >= 0; i-- {
-			idx[i]++
-			offset += stride[perm[i]]
-			if idx[i] < outDims[i] {
-				break
-			}
-			offset -= outDims[i] * stride[perm[i]]
-			idx[i] = 0
-		}
-	}
+	copyRuns(dst, src, 0, dims[r-1]*elem, outer, step)
 }
 
 // swapTiles writes dst[b][c][r] = src[b][r][c] for batch matrices of rows x
