@@ -19,6 +19,7 @@ type BenchModelFlags struct {
 	Size       int     `help:"Frame height and width." default:"32"`
 	Dtype      string  `help:"Compute dtype: f32 or bf16." default:"f32" enum:"f32,bf16"`
 	Classes    int     `help:"Classes of the training head (0: 10, the CPU anchor's; the GPU anchor uses 101)." default:"0"`
+	Optimizer  string  `help:"Training step's optimizer: adamw (the anchors') or sgd (no moment buffers: fewer buffers per call)." default:"adamw" enum:"adamw,sgd"`
 	Steps      int     `help:"Timed steps." default:"10"`
 	Warmup     int     `help:"Untimed steps after the first (compile) call." default:"2"`
 	Backend    string  `help:"go or xla:<plugin> (default: $GOMLX_BACKEND, else go)."`
@@ -38,7 +39,7 @@ func (f *BenchModelFlags) run(train bool) error {
 	fmt.Fprintf(os.Stderr, "bench %s: %s on %s\n", map[bool]string{true: "train", false: "infer"}[train], f.Arch, backend.Description())
 	res, err := bench.Run(bench.Config{
 		Arch: f.Arch, Options: models.Options{Width: f.Width},
-		Batch: f.Batch, Frames: f.Frames, Size: f.Size, Classes: f.Classes, Steps: f.Steps, Warmup: f.Warmup,
+		Batch: f.Batch, Frames: f.Frames, Size: f.Size, Classes: f.Classes, Optimizer: f.Optimizer, Steps: f.Steps, Warmup: f.Warmup,
 		DType: f.Dtype, Train: train, CPUProfile: f.Cpuprofile, Backend: backend,
 	}, os.Stderr)
 	if err != nil {

@@ -36,6 +36,7 @@ type Config struct {
 	DType               string // "f32" or "bf16"
 	Train               bool   // training step (else inference)
 	Classes             int    // head size for training (0 means 10, the anchor's)
+	Optimizer           string // "adamw" (default, the anchors') or "sgd" (no moment buffers)
 	CPUProfile          string // pprof CPU profile of the timed steps, if set
 	Backend             compute.Backend
 }
@@ -51,6 +52,9 @@ type Result struct {
 	ClipsPerS float64
 	PeakRSSMB float64 // VmHWM of the process, MiB
 	Params    int     // trainable parameters
+	Variables int     // every variable in the store (weights, statistics, optimizer state): device buffers per call
+
+	trainableVariables int // trainable variables, head included, optimizer state excluded
 }
 
 // check validates a config with one-line errors naming the flag to fix.
@@ -70,6 +74,11 @@ func (c *Config) check() error {
 		return cli.Usagef("--dtype must be f32 or bf16, got %q", c.DType)
 	case c.Classes < 0:
 		return cli.Usagef("--classes must be >= 0 (0: 10), got %d", c.Classes)
+	case c.Optimizer != "" && c.Optimizer != "adamw" && c.Optimizer != "sgd":
+		return cli.Usagef("--optimizer must be adamw or sgd, got %q", c.Optimizer)
+	}
+	if c.Optimizer == "" {
+		c.Optimizer = "adamw"
 	}
 	if c.Classes == 0 {
 		c.Classes = 10
@@ -96,6 +105,9 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 	store := model.NewStore()
 	store.SetParam(optimizer.ParamLearningRate, 1e-3)
 	opt := optimizer.Adam().WeightDecay(1e-4).LearningRate(1e-3).Done()
+	if cfg.Optimizer == "sgd" {
+		opt = optimizer.StochasticGradientDescent().WithLearningRate(1e-3).WithDecay(false).Done()
+	}
 	exec, err := model.NewExec(cfg.Backend, store, func(scope *model.Scope, clips, labels *Node) *Node {
 		x := ConvertDType(clips, dtype)
 		feats := bb.Features(scope, x, cfg.Train)
@@ -168,7 +180,12 @@ func Run(cfg Config, log io.Writer) (res Result, err error) {
 	res.ClipsPerS = float64(cfg.Batch) / (res.MedianMs / 1e3)
 	res.PeakRSSMB = memstat.PeakRSSMB()
 	for v := range store.IterVariables() {
-		if v.Trainable && !strings.HasPrefix(v.Scope(), "/fc") && !strings.Contains(v.Scope(), optimizer.AdamDefaultScope) {
+		res.Variables++
+		if !v.Trainable || strings.Contains(v.Scope(), optimizer.AdamDefaultScope) {
+			continue
+		}
+		res.trainableVariables++
+		if !strings.HasPrefix(v.Scope(), "/fc") {
 			res.Params += v.Shape().Size()
 		}
 	}
@@ -181,8 +198,16 @@ func (r Result) String() string {
 	if r.Train {
 		kind = "train"
 	}
-	return fmt.Sprintf("RESULT vidrep %s arch=%s batch=%d frames=%d size=%d dtype=%s backend=%s params=%d median_ms=%.1f cpu_ms=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f all_ms=[%s]",
-		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, engine.Describe(r.Backend.String()), r.Params, r.MedianMs, r.MedianCPU, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, JoinMs(r.StepsMs))
+	return fmt.Sprintf("RESULT vidrep %s arch=%s batch=%d frames=%d size=%d dtype=%s optimizer=%s backend=%s params=%d variables=%d median_ms=%.1f cpu_ms=%.1f clips_per_s=%.1f peak_rss_mb=%.0f first_ms=%.0f all_ms=[%s]",
+		kind, r.Arch, r.Batch, r.Frames, r.Size, r.DType, r.optimizerName(), engine.Describe(r.Backend.String()), r.Params, r.Variables, r.MedianMs, r.MedianCPU, r.ClipsPerS, r.PeakRSSMB, r.FirstMs, JoinMs(r.StepsMs))
+}
+
+// optimizerName is the RESULT line's optimizer: "-" for inference.
+func (r Result) optimizerName() string {
+	if !r.Train {
+		return "-"
+	}
+	return r.Optimizer
 }
 
 // JoinMs is a RESULT line's all_ms list: each time with one decimal,
