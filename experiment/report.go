@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -263,6 +264,9 @@ func verdict(res *Results) string {
 	if n := res.Config.pretrainings(); n > 1 {
 		pretrained = fmt.Sprintf("each method pretrained %d times, the seeds spread over the pretrainings", n)
 	}
+	if n := res.Config.PretrainCandidates; n > 1 {
+		pretrained += fmt.Sprintf("; each pretraining the best of %d candidates by pretext accuracy, no label read", n)
+	}
 	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds (%s): %s. Every method's number is below, whether it helps or not.",
 		smallest, res.Config.Seeds, pretrained, strings.Join(parts, "; "))
 }
@@ -331,16 +335,42 @@ func retrievalTable(res *Results) *report.Table {
 }
 
 func pretrainTable(ps []PretrainInfo) *report.Table {
-	t := report.NewTable("", "init", "seed", "steps", "final loss", "pretext accuracy %", "wall s", "clips/s")
+	cols := []string{"init", "seed", "steps", "final loss", "pretext accuracy %", "wall s", "clips/s"}
+	candidates := slices.ContainsFunc(ps, func(p PretrainInfo) bool { return p.Candidate > 0 })
+	if candidates {
+		cols = append(cols, "candidate", "selection score: pretext accuracy % of the last 5 epochs (or minus their loss)", "kept")
+	}
+	t := report.NewTable("", cols...)
 	t.Decimals = 2
 	for _, p := range ps {
 		var acc any = "–"
 		if p.Accuracy >= 0 {
 			acc = 100 * p.Accuracy
 		}
-		_ = t.AddRow(p.Init, p.Seed, p.Steps, p.FinalLoss, acc, p.WallSeconds, p.ClipsPerSec)
+		row := []any{p.Init, p.Seed, p.Steps, p.FinalLoss, acc, p.WallSeconds, p.ClipsPerSec}
+		if candidates {
+			row = append(row, candidateCells(p)...)
+		}
+		_ = t.AddRow(row...)
 	}
 	return t
+}
+
+// candidateCells are the candidate columns of p's row in the pretraining
+// table: dashes for a run that had no rivals (the supervised source).
+func candidateCells(p PretrainInfo) []any {
+	if p.Candidate == 0 {
+		return []any{"–", "–", "–"}
+	}
+	kept := "no"
+	if p.Kept {
+		kept = "yes"
+	}
+	score := p.Score
+	if p.Accuracy >= 0 {
+		score *= 100 // an accuracy, shown as the table's other accuracies
+	}
+	return []any{p.Candidate, score, kept}
 }
 
 // labelEfficiencyPNG plots top-1 against labeled videos per class, one line
@@ -435,6 +465,9 @@ func environment(res *Results) string {
 	local := ""
 	if c.PretrainLocalMotion > 0 {
 		local = fmt.Sprintf(", camera motion local in %g of clips", c.PretrainLocalMotion)
+	}
+	if c.PretrainCandidates > 1 {
+		local += fmt.Sprintf(", best of %d candidates", c.PretrainCandidates)
 	}
 	fmt.Fprintf(&sb, "pretraining: %d epochs, batch %d, lr %g, warm-up %d steps%s, %d per method; fine-tuning: %d epochs, batch %d; test: %d clips x %d crops\n",
 		c.PretrainEpochs, c.PretrainBatch, c.PretrainLR, c.PretrainWarmup, local, c.pretrainings(), c.FinetuneEpochs, c.FinetuneBatch, c.EvalClips, c.EvalCrops)

@@ -75,7 +75,17 @@ type Config struct {
 	// pretraining s mod PretrainSeeds, so that their spread holds the
 	// pretraining's own. It must divide Seeds. 0 or 1: one pretraining,
 	// shared by every seed.
-	PretrainSeeds                 int
+	PretrainSeeds int
+	// PretrainCandidates is how many times each self-supervised pretraining
+	// is run, with other seeds, before one is kept for the cells: the
+	// candidate whose pretext accuracy over its last epochs is highest
+	// (lowest loss for an objective without accuracy; see
+	// candidateScore). It reads no label. A pretraining's outcome varies
+	// with its seed (on the synthetic benchmark some seeds stall near half
+	// the accuracy of the others, and transfer half as much); this keeps
+	// such a run out. 0 or 1: one run. The supervised source is trained
+	// once either way.
+	PretrainCandidates            int
 	FinetuneEpochs, FinetuneBatch int
 	FinetuneLR                    float64
 	EvalClips, EvalCrops          int
@@ -139,6 +149,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PretrainSeeds < 0 || c.Seeds%max(c.PretrainSeeds, 1) != 0 {
 		return c, cli.Usagef("experiment: --pretrain-seeds must divide --seeds (%d), so that every pretraining serves as many seeds", c.Seeds)
+	}
+	if c.PretrainCandidates < 0 {
+		return c, cli.Usagef("experiment: --pretrain-candidates must be 1 or more")
 	}
 	if c.PretrainWarmup < 0 {
 		return c, cli.Usagef("experiment: --pretrain-warmup must be 0 or more steps")
@@ -258,10 +271,18 @@ type Results struct {
 	WallS     float64        `json:"wall_s"`
 }
 
-// PretrainInfo records one shared pretraining (or the supervised source run).
+// PretrainInfo records one shared pretraining (or the supervised source
+// run), or one candidate of it (Config.PretrainCandidates).
 type PretrainInfo struct {
-	Init        string  `json:"init"`
-	Seed        int     `json:"seed"` // the pretraining's seed: 1, 2, ... (Config.PretrainSeeds)
+	Init string `json:"init"`
+	Seed int    `json:"seed"` // which pretraining: 1, 2, ... (Config.PretrainSeeds)
+	// Candidate is which of the pretraining's candidates this run is (1,
+	// 2, ...), and Kept whether the cells use it; both are left out with
+	// one candidate. Score is what chose it (candidateScore).
+	Candidate   int     `json:"candidate,omitempty"`
+	Kept        bool    `json:"kept,omitempty"`
+	Score       float64 `json:"selection_score,omitempty"`
+	RunSeed     uint64  `json:"run_seed"` // the seed the run itself was given
 	RunDir      string  `json:"run_dir"`
 	Steps       int     `json:"steps"`
 	FinalLoss   float64 `json:"final_loss"`
@@ -316,26 +337,49 @@ func (c Config) inner(pending int) Config {
 	return c
 }
 
-// pretrainJob is one pretraining of the grid: init's k-th (seeded k+1).
+// pretrainJob is one run of the grid's pretrainings: init's k-th
+// pretraining (its cells are the seeds s with s mod PretrainSeeds = k), and
+// of that pretraining's candidates the cand-th (0 with one candidate).
 type pretrainJob struct {
-	init string
-	k    int
+	init    string
+	k, cand int
 }
 
-// pretrainJobs lists every self-supervised pretraining and supervised
-// source training, PretrainSeeds of each, in the order they start.
+// pretrainJobs lists every self-supervised pretraining (each candidate of
+// it) and supervised source training, PretrainSeeds of each, in the order
+// they start.
 func (c Config) pretrainJobs() []pretrainJob {
 	var jobs []pretrainJob
 	for k := range c.pretrainings() {
 		for _, m := range c.Methods {
-			jobs = append(jobs, pretrainJob{m, k})
+			for cand := range c.candidates(m) {
+				jobs = append(jobs, pretrainJob{m, k, cand})
+			}
 		}
 		if c.Supervised != "" {
-			jobs = append(jobs, pretrainJob{InitSupervised, k})
+			jobs = append(jobs, pretrainJob{InitSupervised, k, 0})
 		}
 	}
 	return jobs
 }
+
+// candidates is how many candidates each pretraining of init gets
+// (PretrainCandidates, at least 1; always 1 for the supervised source).
+func (c Config) candidates(init string) int {
+	if init == InitSupervised {
+		return 1
+	}
+	return max(c.PretrainCandidates, 1)
+}
+
+// candidateSeedStride separates the seeds of a pretraining's candidates:
+// candidate cand of pretraining k runs with seed k+1+cand*stride, so the
+// first candidate keeps the seed a single pretraining has always had and no
+// candidate's seed is another pretraining's.
+const candidateSeedStride = 1000
+
+// runSeed is the seed job's run is given.
+func runSeed(k, cand int) uint64 { return uint64(k + 1 + cand*candidateSeedStride) }
 
 // initReady is one pretraining's outcome, published to the cells that use
 // it: done closes when the pretraining ends, and dir (or failed) says how.
@@ -360,7 +404,7 @@ func (c Config) runGrid(ctx context.Context, res *Results, cells []Cell) ([]Cell
 	}
 	pending := 0
 	for _, j := range jobs {
-		if !c.pretrainDone(j.init, j.k) {
+		if !c.pretrainDone(j) {
 			pending++
 		}
 	}
@@ -402,8 +446,43 @@ func (c Config) runGrid(ctx context.Context, res *Results, cells []Cell) ([]Cell
 	if err != nil {
 		return nil, err
 	}
+	if err := markKept(infos); err != nil {
+		return nil, err
+	}
 	res.Pretrains = append(res.Pretrains, infos...)
 	return results, nil
+}
+
+// markKept scores the candidates of every pretraining that has several and
+// marks the one its cells use (pickCandidate's choice, as in initDir).
+func markKept(infos []PretrainInfo) error {
+	groups := map[pretrainJob][]int{} // a pretraining (cand 0) -> its candidates' indexes into infos
+	var order []pretrainJob
+	for i, p := range infos {
+		if p.Candidate == 0 {
+			continue
+		}
+		key := pretrainJob{init: p.Init, k: p.Seed - 1}
+		if groups[key] == nil {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], i)
+	}
+	for _, key := range order {
+		idx := groups[key]
+		dirs := make([]string, len(idx))
+		for n, i := range idx {
+			dirs[n] = infos[i].RunDir
+		}
+		kept, scores, err := pickCandidate(dirs)
+		if err != nil {
+			return err
+		}
+		for n, i := range idx {
+			infos[i].Score, infos[i].Kept = scores[n], n == kept
+		}
+	}
+	return nil
 }
 
 // pretrainJob runs (or reuses) one pretraining.
@@ -411,18 +490,19 @@ func (c Config) pretrainJob(ctx context.Context, j pretrainJob) (PretrainInfo, e
 	var info PretrainInfo
 	var err error
 	if j.init == InitSupervised {
-		info, err = c.supervisedOnce(ctx, j.k)
+		info, err = c.supervisedOnce(ctx, j)
 	} else {
-		info, err = c.pretrainOnce(ctx, j.init, j.k)
+		info, err = c.pretrainOnce(ctx, j)
 	}
 	if err != nil {
-		return PretrainInfo{}, fmt.Errorf("experiment: %s: %w", pretrainLabel(j.init, j.k), err)
+		return PretrainInfo{}, fmt.Errorf("experiment: %s: %w", pretrainLabel(j), err)
 	}
 	return info, nil
 }
 
 // initDir returns the run directory cell starts from, waiting for its
-// pretraining to finish: scratch and imported weights need none.
+// pretraining (every candidate of it) to finish: scratch and imported
+// weights need none.
 func (c Config) initDir(ctx context.Context, cell Cell, ready map[pretrainJob]*initReady) (string, error) {
 	switch cell.Init {
 	case InitScratch:
@@ -430,50 +510,132 @@ func (c Config) initDir(ctx context.Context, cell Cell, ready map[pretrainJob]*i
 	case InitImported:
 		return c.Import, nil
 	}
-	j := pretrainJob{cell.Init, cell.Seed % c.pretrainings()}
-	r, ok := ready[j]
-	if !ok {
-		return "", fmt.Errorf("no pretraining %q in this experiment", cell.Init)
+	k := cell.Seed % c.pretrainings()
+	dirs := make([]string, c.candidates(cell.Init))
+	for cand := range dirs {
+		j := pretrainJob{cell.Init, k, cand}
+		r, ok := ready[j]
+		if !ok {
+			return "", fmt.Errorf("no pretraining %q in this experiment", cell.Init)
+		}
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		if r.failed {
+			return "", fmt.Errorf("its %s failed", pretrainLabel(j))
+		}
+		dirs[cand] = r.dir
 	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return "", ctx.Err()
+	if len(dirs) == 1 {
+		return dirs[0], nil
 	}
-	if r.failed {
-		return "", fmt.Errorf("its %s failed", pretrainLabel(j.init, j.k))
+	kept, _, err := pickCandidate(dirs)
+	if err != nil {
+		return "", err
 	}
-	return r.dir, nil
+	return dirs[kept], nil
+}
+
+// selectionEpochs is how many final epochs candidateScore averages: with
+// the learning rate near zero at the end of the schedule, they measure one
+// model on fresh augmentations, less noisily than the last epoch alone.
+const selectionEpochs = 5
+
+// candidateScore is how a pretraining's candidate in dir is judged: the mean
+// pretext accuracy of its last selectionEpochs epochs (metrics.jsonl), or,
+// for an objective without accuracy, minus their mean loss. Higher is
+// better. No label is read.
+func candidateScore(dir string) (float64, error) {
+	recs, err := train.ReadMetrics(filepath.Join(dir, train.MetricsFile))
+	if err != nil {
+		return 0, err
+	}
+	var epochs []train.Record
+	for _, r := range recs {
+		if r.Kind == "epoch" {
+			epochs = append(epochs, r)
+		}
+	}
+	if len(epochs) == 0 {
+		return 0, fmt.Errorf("%s: no finished epoch to judge the candidate by", filepath.Join(dir, train.MetricsFile))
+	}
+	epochs = epochs[max(len(epochs)-selectionEpochs, 0):]
+	var acc, loss float64
+	withAccuracy := true
+	for _, r := range epochs {
+		loss += r.Loss
+		if r.Accuracy == nil {
+			withAccuracy = false
+		} else {
+			acc += *r.Accuracy
+		}
+	}
+	if withAccuracy {
+		return acc / float64(len(epochs)), nil
+	}
+	return -loss / float64(len(epochs)), nil
+}
+
+// pickCandidate returns the index of the best-scoring candidate among the
+// finished runs in dirs (the first on a tie) and every candidate's score.
+func pickCandidate(dirs []string) (int, []float64, error) {
+	scores := make([]float64, len(dirs))
+	kept := 0
+	for i, dir := range dirs {
+		score, err := candidateScore(dir)
+		if err != nil {
+			return 0, nil, err
+		}
+		scores[i] = score
+		if score > scores[kept] {
+			kept = i
+		}
+	}
+	return kept, scores, nil
 }
 
 // pretrainings is how many pretrainings each method gets (PretrainSeeds, at least 1).
 func (c Config) pretrainings() int { return max(c.PretrainSeeds, 1) }
 
-// pretrainDir is where init's k-th pretraining (seed k+1) lives:
-// pretrain/<init> for the first, pretrain/<init>.seed<k+1> for the others.
-func (c Config) pretrainDir(init string, k int) string {
-	if k > 0 {
-		init = fmt.Sprintf("%s.seed%d", init, k+1)
+// pretrainDir is where job's run lives: pretrain/<init> for the first
+// pretraining, pretrain/<init>.seed<k+1> for the others, with
+// ".cand<cand+1>" after either for a further candidate.
+func (c Config) pretrainDir(j pretrainJob) string {
+	name := j.init
+	if j.k > 0 {
+		name += fmt.Sprintf(".seed%d", j.k+1)
 	}
-	return filepath.Join(c.Out, "pretrain", init)
+	if j.cand > 0 {
+		name += fmt.Sprintf(".cand%d", j.cand+1)
+	}
+	return filepath.Join(c.Out, "pretrain", name)
 }
 
-// pretrainDone reports whether init's k-th pretraining finished.
-func (c Config) pretrainDone(init string, k int) bool {
-	if init == InitSupervised {
-		return exists(filepath.Join(c.pretrainDir(init, k), train.SummaryFile))
+// pretrainDone reports whether job's run finished.
+func (c Config) pretrainDone(j pretrainJob) bool {
+	if j.init == InitSupervised {
+		return exists(filepath.Join(c.pretrainDir(j), train.SummaryFile))
 	}
-	return exists(filepath.Join(c.pretrainDir(init, k), pretrain.BackboneFile))
+	return exists(filepath.Join(c.pretrainDir(j), pretrain.BackboneFile))
 }
 
-// pretrainLabel names init's k-th pretraining in log lines and errors.
-func pretrainLabel(init string, k int) string {
-	what := "pretraining " + init
-	if init == InitSupervised {
+// pretrainLabel names job's run in log lines and errors.
+func pretrainLabel(j pretrainJob) string {
+	what := "pretraining " + j.init
+	if j.init == InitSupervised {
 		what = "supervised source training"
 	}
-	if k > 0 {
-		what += fmt.Sprintf(" (seed %d)", k+1)
+	var about []string
+	if j.k > 0 {
+		about = append(about, fmt.Sprintf("seed %d", j.k+1))
+	}
+	if j.cand > 0 {
+		about = append(about, fmt.Sprintf("candidate %d", j.cand+1))
+	}
+	if len(about) > 0 {
+		what += " (" + strings.Join(about, ", ") + ")"
 	}
 	return what
 }
@@ -540,16 +702,18 @@ func isClosed(ch chan struct{}) bool {
 	}
 }
 
-// pretrainOnce pretrains method with seed k+1 into c.pretrainDir(method,
-// k), or reuses a finished run there; an interrupted one is resumed.
-func (c Config) pretrainOnce(ctx context.Context, method string, k int) (PretrainInfo, error) {
-	return c.runOrReuse(method, k, func(dir string) error {
-		fmt.Fprintf(c.Log, "experiment: %s (%s, %d epochs)\n", pretrainLabel(method, k), c.Arch, c.PretrainEpochs)
+// pretrainOnce runs job's self-supervised pretraining (seed runSeed) into
+// c.pretrainDir(job), or reuses a finished run there; an interrupted one is
+// resumed.
+func (c Config) pretrainOnce(ctx context.Context, j pretrainJob) (PretrainInfo, error) {
+	method := j.init
+	return c.runOrReuse(j, func(dir string) error {
+		fmt.Fprintf(c.Log, "experiment: %s (%s, %d epochs)\n", pretrainLabel(j), c.Arch, c.PretrainEpochs)
 		_, err := pretrain.Run(ctx, pretrain.Config{
 			Data: c.Data, Format: c.Format, Split: c.Split, WithTrain: c.PretrainWithTrain, Out: dir,
 			Method: method, Arch: c.Arch, Width: c.Width,
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-			LR: c.PretrainLR, Warmup: c.PretrainWarmup, Seed: uint64(k + 1), Resume: exists(filepath.Join(dir, train.CheckpointFile)),
+			LR: c.PretrainLR, Warmup: c.PretrainWarmup, Seed: runSeed(j.k, j.cand), Resume: exists(filepath.Join(dir, train.CheckpointFile)),
 			Workers: c.Workers, Backend: c.Backend, DType: c.DType, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
 			Pretext: c.pretextOptions(method),
 		})
@@ -566,15 +730,16 @@ func (c Config) pretextOptions(method string) pretext.Options {
 	return o
 }
 
-// supervisedOnce trains the supervised-transfer source model on every label
-// of the source dataset with seed k+1, or reuses a finished run.
-func (c Config) supervisedOnce(ctx context.Context, k int) (PretrainInfo, error) {
-	return c.runOrReuse(InitSupervised, k, func(dir string) error {
-		fmt.Fprintf(c.Log, "experiment: %s on %s (%d epochs)\n", pretrainLabel(InitSupervised, k), c.Supervised, c.SupervisedEpochs)
+// supervisedOnce trains the supervised-transfer source model of job on
+// every label of the source dataset (seed runSeed), or reuses a finished
+// run.
+func (c Config) supervisedOnce(ctx context.Context, j pretrainJob) (PretrainInfo, error) {
+	return c.runOrReuse(j, func(dir string) error {
+		fmt.Fprintf(c.Log, "experiment: %s on %s (%d epochs)\n", pretrainLabel(j), c.Supervised, c.SupervisedEpochs)
 		_, err := evaluate.Finetune(ctx, evaluate.FinetuneConfig{
 			DataRoot: c.Supervised, Split: 1, Labels: "all", Out: dir, Init: "scratch",
 			Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
-			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: uint64(k + 1), DType: c.DType,
+			Epochs: c.SupervisedEpochs, Batch: c.FinetuneBatch, LR: c.FinetuneLR, Seed: runSeed(j.k, j.cand), DType: c.DType,
 			SkipEval: true, Resume: exists(filepath.Join(dir, train.CheckpointFile)), NoFlip: c.NoFlip,
 			Info: map[string]any{"experiment_role": "supervised source"}, Runtime: c.Runtime,
 		})
@@ -582,22 +747,21 @@ func (c Config) supervisedOnce(ctx context.Context, k int) (PretrainInfo, error)
 	})
 }
 
-// runOrReuse calls run on init's k-th pretraining directory unless that
-// pretraining finished, then reads its summary; a run done now is logged
-// with its numbers.
-func (c Config) runOrReuse(init string, k int, run func(dir string) error) (PretrainInfo, error) {
-	dir := c.pretrainDir(init, k)
-	ran := !c.pretrainDone(init, k)
+// runOrReuse calls run on job's directory unless that run finished, then
+// reads its summary; a run done now is logged with its numbers.
+func (c Config) runOrReuse(j pretrainJob, run func(dir string) error) (PretrainInfo, error) {
+	dir := c.pretrainDir(j)
+	ran := !c.pretrainDone(j)
 	if ran {
 		err := run(dir)
 		if errors.Is(err, train.ErrResumeMismatch) {
-			err = c.startOver(pretrainLabel(init, k), dir, err, func() error { return run(dir) })
+			err = c.startOver(pretrainLabel(j), dir, err, func() error { return run(dir) })
 		}
 		if err != nil {
 			return PretrainInfo{}, err
 		}
 	}
-	info, err := readPretrainInfo(init, k, dir)
+	info, err := c.readPretrainInfo(j)
 	if err == nil && ran {
 		c.logFinished(info)
 	}
@@ -619,16 +783,17 @@ func (c Config) startOver(label, dir string, err error, again func() error) erro
 // logFinished prints that a pretraining (or source training) is done, with
 // its wall time and final numbers.
 func (c Config) logFinished(info PretrainInfo) {
-	line := fmt.Sprintf("experiment: %s done: %d steps in %.0fs, loss %.3f", pretrainLabel(info.Init, info.Seed-1), info.Steps, info.WallSeconds, info.FinalLoss)
+	j := pretrainJob{info.Init, info.Seed - 1, max(info.Candidate-1, 0)}
+	line := fmt.Sprintf("experiment: %s done: %d steps in %.0fs, loss %.3f", pretrainLabel(j), info.Steps, info.WallSeconds, info.FinalLoss)
 	if info.Accuracy >= 0 {
 		line += fmt.Sprintf(", accuracy %.1f%%", 100*info.Accuracy)
 	}
 	fmt.Fprintln(c.Log, line)
 }
 
-// readPretrainInfo summarises a finished run directory of init's k-th
-// pretraining.
-func readPretrainInfo(init string, k int, dir string) (PretrainInfo, error) {
+// readPretrainInfo summarises job's finished run.
+func (c Config) readPretrainInfo(j pretrainJob) (PretrainInfo, error) {
+	dir := c.pretrainDir(j)
 	var s train.Summary
 	if err := readJSON(filepath.Join(dir, train.SummaryFile), &s); err != nil {
 		return PretrainInfo{}, err
@@ -637,8 +802,12 @@ func readPretrainInfo(init string, k int, dir string) (PretrainInfo, error) {
 	if s.Accuracy != nil {
 		acc = *s.Accuracy
 	}
-	return PretrainInfo{Init: init, Seed: k + 1, RunDir: dir, Steps: s.Steps, FinalLoss: s.Loss, Accuracy: acc,
-		WallSeconds: s.ElapsedS, ClipsPerSec: s.ClipsPerS}, nil
+	info := PretrainInfo{Init: j.init, Seed: j.k + 1, RunSeed: runSeed(j.k, j.cand), RunDir: dir, Steps: s.Steps, FinalLoss: s.Loss, Accuracy: acc,
+		WallSeconds: s.ElapsedS, ClipsPerSec: s.ClipsPerS}
+	if c.candidates(j.init) > 1 {
+		info.Candidate = j.cand + 1
+	}
+	return info, nil
 }
 
 // cellFile is the file a finished cell leaves in its directory; its presence

@@ -15,8 +15,8 @@ func TestInitDirWaitsForItsPretraining(t *testing.T) {
 	c := Config{Methods: []string{"camera"}, PretrainSeeds: 2}
 	newReady := func() map[pretrainJob]*initReady {
 		return map[pretrainJob]*initReady{
-			{"camera", 0}: {done: make(chan struct{})},
-			{"camera", 1}: {done: make(chan struct{})},
+			{"camera", 0, 0}: {done: make(chan struct{})},
+			{"camera", 1, 0}: {done: make(chan struct{})},
 		}
 	}
 
@@ -37,15 +37,15 @@ func TestInitDirWaitsForItsPretraining(t *testing.T) {
 			}
 			got <- dir
 		}()
-		ready[pretrainJob{"camera", 0}].dir = "pre/camera"
-		close(ready[pretrainJob{"camera", 0}].done)
+		ready[pretrainJob{"camera", 0, 0}].dir = "pre/camera"
+		close(ready[pretrainJob{"camera", 0, 0}].done)
 		select {
 		case dir := <-got:
 			t.Fatalf("returned %q when only the other seed's pretraining had ended", dir)
 		case <-time.After(50 * time.Millisecond):
 		}
-		ready[pretrainJob{"camera", 1}].dir = "pre/camera.seed2"
-		close(ready[pretrainJob{"camera", 1}].done)
+		ready[pretrainJob{"camera", 1, 0}].dir = "pre/camera.seed2"
+		close(ready[pretrainJob{"camera", 1, 0}].done)
 		if dir := <-got; dir != "pre/camera.seed2" {
 			t.Fatalf("got %q, want pre/camera.seed2", dir)
 		}
@@ -53,8 +53,8 @@ func TestInitDirWaitsForItsPretraining(t *testing.T) {
 
 	t.Run("a failed pretraining fails its cells", func(t *testing.T) {
 		ready := newReady()
-		ready[pretrainJob{"camera", 0}].failed = true
-		close(ready[pretrainJob{"camera", 0}].done)
+		ready[pretrainJob{"camera", 0, 0}].failed = true
+		close(ready[pretrainJob{"camera", 0, 0}].done)
 		_, err := c.initDir(context.Background(), Cell{Init: "camera", Seed: 0}, ready)
 		if err == nil || !strings.Contains(err.Error(), "pretraining camera failed") {
 			t.Fatalf("err = %v, want one naming the failed pretraining", err)

@@ -35,6 +35,7 @@ type cellSettings struct {
 	PretrainLR                       float64
 	PretrainWarmup                   int     `json:",omitempty"` // absent in records older than the field, which had none
 	PretrainSeeds                    int     `json:",omitempty"` // recorded when above 1: older records had one pretraining
+	PretrainCandidates               int     `json:",omitempty"` // recorded when above 1: older records had one candidate
 	PretrainLocalMotion              float64 `json:",omitempty"` // absent in records older than the field, which had none
 	SupervisedEpochs                 int
 	FinetuneEpochs, FinetuneBatch    int
@@ -67,14 +68,16 @@ func (c Config) cellSettings() cellSettings {
 		NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWeightDecay,
 		PretrainWithTrain: c.PretrainWithTrain, PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch,
 		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: recordedPretrainSeeds(c.PretrainSeeds),
+		PretrainCandidates:  recordedPretrainSeeds(c.PretrainCandidates),
 		PretrainLocalMotion: c.PretrainLocalMotion, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
 		FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
 		DType: c.DType,
 	}
 }
 
-// recordedPretrainSeeds is n as settings.json holds it: 0 (left out) for
-// one pretraining, as every record made before the setting existed.
+// recordedPretrainSeeds is a count of pretrainings (PretrainSeeds,
+// PretrainCandidates) as settings.json holds it: 0 (left out) for one, as
+// every record made before the setting existed.
 func recordedPretrainSeeds(n int) int {
 	if n <= 1 {
 		return 0

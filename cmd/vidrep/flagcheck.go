@@ -69,7 +69,7 @@ func (c *ExperimentCmd) Validate() error {
 	return checkMinimums(minimum{"workers", c.Workers, 0}, minimum{"split", c.Split, 1}, minimum{"seeds", c.Seeds, 1},
 		minimum{"frames", c.Frames, 1}, minimum{"stride", c.Stride, 1}, minimum{"size", c.Size, 1},
 		minimum{"pretrain-epochs", c.PretrainEpochs, 1}, minimum{"pretrain-batch", c.PretrainBatch, 1},
-		minimum{"pretrain-seeds", c.PretrainSeeds, 1},
+		minimum{"pretrain-seeds", c.PretrainSeeds, 1}, minimum{"pretrain-candidates", c.PretrainCandidates, 1},
 		minimum{"finetune-epochs", c.FinetuneEpochs, 1}, minimum{"finetune-batch", c.FinetuneBatch, 1},
 		minimum{"supervised-epochs", c.SupervisedEpochs, 1}, minimum{"eval-clips", c.EvalClips, 1})
 }

@@ -1,0 +1,185 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vidrep/vidrep/train"
+)
+
+// writeMetrics writes a metrics.jsonl into a new directory: per (loss,
+// accuracy) pair, a step record with other numbers (only epochs may count)
+// and an epoch record with these; a negative accuracy leaves it out.
+func writeMetrics(t *testing.T, epochs [][2]float64) string {
+	t.Helper()
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for i, e := range epochs {
+		var acc, stepAcc *float64
+		if e[1] >= 0 {
+			acc, stepAcc = &e[1], new(float64)
+		}
+		step := train.Record{Kind: "step", Step: i + 1, Epoch: i + 1, Loss: e[0] + 10, Accuracy: stepAcc}
+		epoch := train.Record{Kind: "epoch", Step: i + 1, Epoch: i + 1, Loss: e[0], Accuracy: acc}
+		if err := enc.Encode(step); err != nil {
+			t.Fatal(err)
+		}
+		if err := enc.Encode(epoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, train.MetricsFile), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestCandidateScore checks the number that picks a pretraining's
+// candidate against hand-computed means: the last five epochs' accuracy,
+// minus their loss for an objective without accuracy, fewer epochs when the
+// run had fewer, and an error naming the file when it has no epoch.
+func TestCandidateScore(t *testing.T) {
+	cases := []struct {
+		name   string
+		epochs [][2]float64 // (loss, accuracy) per epoch
+		want   float64
+	}{
+		{"last five epochs' accuracy", [][2]float64{{3, 0.9}, {3, 0.9}, {1, 0.1}, {1, 0.2}, {1, 0.3}, {1, 0.4}, {1, 0.5}}, 0.3},
+		{"fewer epochs than five", [][2]float64{{2, 0.5}, {1, 0.7}}, 0.6},
+		{"no accuracy: minus the mean loss", [][2]float64{{9, -1}, {2, -1}, {4, -1}, {3, -1}, {1, -1}, {5, -1}}, -3},
+	}
+	for _, c := range cases {
+		got, err := candidateScore(writeMetrics(t, c.epochs))
+		if err != nil || math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: got %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, train.MetricsFile), []byte(`{"kind":"step","step":1,"loss":1}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := candidateScore(empty); err == nil || !strings.Contains(err.Error(), train.MetricsFile) {
+		t.Errorf("a run with no finished epoch: error %v, want one naming %s", err, train.MetricsFile)
+	}
+}
+
+// TestPickCandidate checks which candidate is kept: the best score, the
+// first on a tie.
+func TestPickCandidate(t *testing.T) {
+	low := writeMetrics(t, [][2]float64{{1, 0.4}})
+	high := writeMetrics(t, [][2]float64{{1, 0.7}})
+	same := writeMetrics(t, [][2]float64{{1, 0.7}})
+	for _, c := range []struct {
+		dirs []string
+		want int
+	}{{[]string{low, high}, 1}, {[]string{high, low}, 0}, {[]string{high, same}, 0}, {[]string{low, high, same}, 1}} {
+		got, scores, err := pickCandidate(c.dirs)
+		if err != nil || got != c.want || len(scores) != len(c.dirs) {
+			t.Errorf("got %d (scores %v, %v), want %d", got, scores, err, c.want)
+		}
+	}
+}
+
+// TestInitDirPicksTheBestCandidate: a cell waits for every candidate of
+// its pretraining and starts from the one with the higher pretext accuracy.
+func TestInitDirPicksTheBestCandidate(t *testing.T) {
+	c := Config{Methods: []string{"camera"}, PretrainCandidates: 2}
+	ready := map[pretrainJob]*initReady{
+		{"camera", 0, 0}: {done: make(chan struct{}), dir: writeMetrics(t, [][2]float64{{1, 0.46}})},
+		{"camera", 0, 1}: {done: make(chan struct{}), dir: writeMetrics(t, [][2]float64{{1, 0.72}})},
+	}
+	got := make(chan string, 1)
+	go func() {
+		dir, err := c.initDir(context.Background(), Cell{Init: "camera"}, ready)
+		if err != nil {
+			dir = "error: " + err.Error()
+		}
+		got <- dir
+	}()
+	close(ready[pretrainJob{"camera", 0, 0}].done)
+	close(ready[pretrainJob{"camera", 0, 1}].done)
+	if dir := <-got; dir != ready[pretrainJob{"camera", 0, 1}].dir {
+		t.Errorf("cell starts from %q, want the second candidate %q", dir, ready[pretrainJob{"camera", 0, 1}].dir)
+	}
+}
+
+// TestPretrainCandidates runs a tiny grid with two candidates of one
+// method and a supervised source: the method runs twice (pretrain/arrow
+// with seed 1, pretrain/arrow.cand2 with seed 1001), the source once; the
+// results mark the better-scoring candidate as kept, the linear cell probes
+// it, the report says so, and a rerun asking for one candidate is refused.
+func TestPretrainCandidates(t *testing.T) {
+	data := tinyBenchmark(t)
+	out := filepath.Join(t.TempDir(), "exp")
+	cfg := tinyConfig(data, out)
+	cfg.PretrainCandidates, cfg.Protocols, cfg.Supervised = 2, []Protocol{Linear}, data
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := filepath.Join(out, "pretrain")
+	want := []PretrainInfo{
+		{Init: "arrow", Seed: 1, Candidate: 1, RunSeed: 1, RunDir: filepath.Join(pre, "arrow")},
+		{Init: "arrow", Seed: 1, Candidate: 2, RunSeed: 1001, RunDir: filepath.Join(pre, "arrow.cand2")},
+		{Init: InitSupervised, Seed: 1, RunSeed: 1, RunDir: filepath.Join(pre, "supervised")},
+	}
+	if len(res.Pretrains) != len(want) {
+		t.Fatalf("%d runs, want %d: %+v", len(res.Pretrains), len(want), res.Pretrains)
+	}
+	for i, w := range want {
+		p := res.Pretrains[i]
+		if p.Init != w.Init || p.Seed != w.Seed || p.Candidate != w.Candidate || p.RunSeed != w.RunSeed || p.RunDir != w.RunDir {
+			t.Errorf("run %d: %+v, want %s seed %d candidate %d run seed %d in %s", i, p, w.Init, w.Seed, w.Candidate, w.RunSeed, w.RunDir)
+		}
+	}
+	a, b := res.Pretrains[0], res.Pretrains[1]
+	if a.Kept == b.Kept || res.Pretrains[2].Kept {
+		t.Fatalf("kept: candidate 1 %v, candidate 2 %v, supervised %v; want exactly one arrow candidate", a.Kept, b.Kept, res.Pretrains[2].Kept)
+	}
+	kept, other := a, b
+	if b.Kept {
+		kept, other = b, a
+	}
+	for _, p := range []PretrainInfo{kept, other} {
+		if score, err := candidateScore(p.RunDir); err != nil || score != p.Score {
+			t.Errorf("candidate %d: score %v, recomputed %v (%v)", p.Candidate, p.Score, score, err)
+		}
+	}
+	if kept.Score < other.Score {
+		t.Errorf("kept candidate %d scores %v below the other's %v", kept.Candidate, kept.Score, other.Score)
+	}
+	ba, errA := os.ReadFile(filepath.Join(a.RunDir, "backbone.safetensors"))
+	bb, errB := os.ReadFile(filepath.Join(b.RunDir, "backbone.safetensors"))
+	if errA != nil || errB != nil || bytes.Equal(ba, bb) {
+		t.Errorf("the two candidates saved the same backbone (or none: %v, %v)", errA, errB)
+	}
+	for _, c := range res.Cells {
+		if c.Init != "arrow" {
+			continue
+		}
+		var r struct {
+			Init string `json:"init"`
+		}
+		if err := readJSON(filepath.Join(c.RunDir, "result.json"), &r); err != nil || r.Init != kept.RunDir {
+			t.Errorf("cell %s probed %q (%v), want the kept candidate %s", c.Key(), r.Init, err, kept.RunDir)
+		}
+	}
+	if v := verdict(res); !strings.Contains(v, "best of 2 candidates") {
+		t.Errorf("the verdict does not say each pretraining was the best of 2 candidates: %s", v)
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "report.md")); err != nil || !strings.Contains(string(md), "kept") {
+		t.Errorf("report.md has no kept column (%v)", err)
+	}
+	one := tinyConfig(data, out)
+	one.Protocols, one.Supervised = []Protocol{Linear}, data
+	if err := one.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainCandidates") {
+		t.Errorf("rerun with one candidate: error %v, want a refusal naming PretrainCandidates", err)
+	}
+}
