@@ -81,7 +81,7 @@ setup-browser:
 test: engine-patch setup-browser
 	$(GO) vet ./...
 	# the engine patch's files, inside the backend packages they join
-	$(GO) vet $(COMPUTE_MODULE)/internal/gobackend/ops $(COMPUTE_MODULE)/internal/gobackend/workerspool
+	$(GO) vet $(COMPUTE_MODULE)/internal/gobackend/ops $(COMPUTE_MODULE)/internal/gobackend/fusedops $(COMPUTE_MODULE)/internal/gobackend/workerspool
 	$(GO) test $(COMPUTE_MODULE)/internal/gobackend/workerspool
 	VIDREP_REQUIRE_SIMD=1 VIDREP_REQUIRE_PATCH=1 $(GO) test -timeout $(TEST_TIMEOUT) ./...
 	# the GPU build (no libav): its opener reads .y4m files and refuses the rest
