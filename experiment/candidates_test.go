@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vidrep/vidrep/train"
 )
@@ -88,25 +90,53 @@ func TestPickCandidate(t *testing.T) {
 }
 
 // TestInitDirPicksTheBestCandidate: a cell waits for every candidate of
-// its pretraining and starts from the one with the higher pretext accuracy.
+// its pretraining, whichever ends first, starts from the one with the
+// higher pretext accuracy (the first, or the last), and fails when any
+// candidate failed.
 func TestInitDirPicksTheBestCandidate(t *testing.T) {
-	c := Config{Methods: []string{"camera"}, PretrainCandidates: 2}
-	ready := map[pretrainJob]*initReady{
-		{"camera", 0, 0}: {done: make(chan struct{}), dir: writeMetrics(t, [][2]float64{{1, 0.46}})},
-		{"camera", 0, 1}: {done: make(chan struct{}), dir: writeMetrics(t, [][2]float64{{1, 0.72}})},
-	}
-	got := make(chan string, 1)
-	go func() {
-		dir, err := c.initDir(context.Background(), Cell{Init: "camera"}, ready)
-		if err != nil {
-			dir = "error: " + err.Error()
+	c := Config{Methods: []string{"camera"}, PretrainCandidates: 3}
+	low, high := writeMetrics(t, [][2]float64{{1, 0.46}}), writeMetrics(t, [][2]float64{{1, 0.72}})
+	newReady := func(dirs ...string) map[pretrainJob]*initReady {
+		ready := map[pretrainJob]*initReady{}
+		for cand, dir := range dirs {
+			ready[pretrainJob{"camera", 0, cand}] = &initReady{done: make(chan struct{}), dir: dir}
 		}
-		got <- dir
-	}()
-	close(ready[pretrainJob{"camera", 0, 0}].done)
-	close(ready[pretrainJob{"camera", 0, 1}].done)
-	if dir := <-got; dir != ready[pretrainJob{"camera", 0, 1}].dir {
-		t.Errorf("cell starts from %q, want the second candidate %q", dir, ready[pretrainJob{"camera", 0, 1}].dir)
+		return ready
+	}
+	wait := func(ready map[pretrainJob]*initReady) chan string {
+		got := make(chan string, 1)
+		go func() {
+			dir, err := c.initDir(context.Background(), Cell{Init: "camera"}, ready)
+			if err != nil {
+				dir = "error: " + err.Error()
+			}
+			got <- dir
+		}()
+		return got
+	}
+	for _, order := range [][]string{{high, low, low}, {low, low, high}} {
+		ready := newReady(order...)
+		got := wait(ready)
+		for cand := range order[:2] { // two of the three end: the cell must wait on
+			close(ready[pretrainJob{"camera", 0, cand}].done)
+		}
+		select {
+		case dir := <-got:
+			t.Fatalf("returned %q before the third candidate ended", dir)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(ready[pretrainJob{"camera", 0, 2}].done)
+		if dir := <-got; dir != high {
+			t.Errorf("candidates %v: cell starts from %q, want the best, %q", order, dir, high)
+		}
+	}
+	ready := newReady(high, low, low)
+	ready[pretrainJob{"camera", 0, 2}].failed = true
+	for _, r := range ready {
+		close(r.done)
+	}
+	if dir := <-wait(ready); !strings.Contains(dir, "candidate 3") {
+		t.Errorf("a failed third candidate: got %q, want an error naming candidate 3", dir)
 	}
 }
 
@@ -140,20 +170,20 @@ func TestPretrainCandidates(t *testing.T) {
 		}
 	}
 	a, b := res.Pretrains[0], res.Pretrains[1]
-	if a.Kept == b.Kept || res.Pretrains[2].Kept {
-		t.Fatalf("kept: candidate 1 %v, candidate 2 %v, supervised %v; want exactly one arrow candidate", a.Kept, b.Kept, res.Pretrains[2].Kept)
+	if a.Kept == nil || b.Kept == nil || *a.Kept == *b.Kept || res.Pretrains[2].Kept != nil {
+		t.Fatalf("kept: candidate 1 %v, candidate 2 %v, supervised %v; want exactly one arrow candidate, none for the source", a.Kept, b.Kept, res.Pretrains[2].Kept)
 	}
 	kept, other := a, b
-	if b.Kept {
+	if *b.Kept {
 		kept, other = b, a
 	}
 	for _, p := range []PretrainInfo{kept, other} {
-		if score, err := candidateScore(p.RunDir); err != nil || score != p.Score {
+		if score, err := candidateScore(p.RunDir); err != nil || p.Score == nil || score != *p.Score {
 			t.Errorf("candidate %d: score %v, recomputed %v (%v)", p.Candidate, p.Score, score, err)
 		}
 	}
-	if kept.Score < other.Score {
-		t.Errorf("kept candidate %d scores %v below the other's %v", kept.Candidate, kept.Score, other.Score)
+	if *kept.Score < *other.Score {
+		t.Errorf("kept candidate %d scores %v below the other's %v", kept.Candidate, *kept.Score, *other.Score)
 	}
 	ba, errA := os.ReadFile(filepath.Join(a.RunDir, "backbone.safetensors"))
 	bb, errB := os.ReadFile(filepath.Join(b.RunDir, "backbone.safetensors"))
@@ -174,11 +204,31 @@ func TestPretrainCandidates(t *testing.T) {
 	if v := verdict(res); !strings.Contains(v, "best of 2 candidates") {
 		t.Errorf("the verdict does not say each pretraining was the best of 2 candidates: %s", v)
 	}
-	if md, err := os.ReadFile(filepath.Join(out, "report.md")); err != nil || !strings.Contains(string(md), "kept") {
-		t.Errorf("report.md has no kept column (%v)", err)
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	one := tinyConfig(data, out)
-	one.Protocols, one.Supervised = []Protocol{Linear}, data
+	for _, p := range []PretrainInfo{kept, other} {
+		want := map[bool]string{true: "| yes |", false: "| no |"}[p == kept]
+		cells := fmt.Sprintf("| %d | %d |", p.Candidate, p.RunSeed) // candidate, run seed
+		found := false
+		for _, line := range strings.Split(string(md), "\n") {
+			if strings.HasPrefix(line, "| arrow |") && strings.Contains(line, cells) {
+				found = strings.HasSuffix(line, want)
+			}
+		}
+		if !found {
+			t.Errorf("report.md has no row for candidate %d (run seed %d) ending %q", p.Candidate, p.RunSeed, want)
+		}
+	}
+	// The directory holds work made with two candidates: one is refused, for
+	// that setting alone.
+	one := cfg
+	one.PretrainCandidates = 1
+	one, err = one.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := one.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainCandidates") {
 		t.Errorf("rerun with one candidate: error %v, want a refusal naming PretrainCandidates", err)
 	}

@@ -224,10 +224,14 @@ func buildDoc(res *Results, classes int) (*report.Doc, error) {
 	doc.Heading(2, "Pretraining runs")
 	doc.Table(pretrainTable(res.Pretrains))
 	for _, p := range res.Pretrains {
-		name := filepath.Base(p.RunDir) // init, or init.seedN for a further pretraining
+		name := filepath.Base(p.RunDir) // init, then .seedN for a further pretraining and .candN for a further candidate
 		png, err := report.TrainingCurvesPNG(filepath.Join(p.RunDir, train.MetricsFile), "Training curve: "+name, "step", "loss")
 		if err == nil {
-			doc.Image("curve_"+name+".png", "Training loss of "+name, png)
+			caption := "Training loss of " + name
+			if p.Kept != nil && *p.Kept {
+				caption += " (the candidate kept)"
+			}
+			doc.Image("curve_"+name+".png", caption, png)
 		}
 	}
 	if err := addConfusions(doc, res); err != nil {
@@ -338,7 +342,7 @@ func pretrainTable(ps []PretrainInfo) *report.Table {
 	cols := []string{"init", "seed", "steps", "final loss", "pretext accuracy %", "wall s", "clips/s"}
 	candidates := slices.ContainsFunc(ps, func(p PretrainInfo) bool { return p.Candidate > 0 })
 	if candidates {
-		cols = append(cols, "candidate", "selection score: pretext accuracy % of the last 5 epochs (or minus their loss)", "kept")
+		cols = append(cols, "candidate", "run seed", "selection score: pretext accuracy % of the last 5 epochs (or minus their loss)", "kept")
 	}
 	t := report.NewTable("", cols...)
 	t.Decimals = 2
@@ -359,18 +363,18 @@ func pretrainTable(ps []PretrainInfo) *report.Table {
 // candidateCells are the candidate columns of p's row in the pretraining
 // table: dashes for a run that had no rivals (the supervised source).
 func candidateCells(p PretrainInfo) []any {
-	if p.Candidate == 0 {
-		return []any{"–", "–", "–"}
+	if p.Candidate == 0 || p.Score == nil || p.Kept == nil {
+		return []any{"–", p.RunSeed, "–", "–"}
 	}
 	kept := "no"
-	if p.Kept {
+	if *p.Kept {
 		kept = "yes"
 	}
-	score := p.Score
+	score := *p.Score
 	if p.Accuracy >= 0 {
 		score *= 100 // an accuracy, shown as the table's other accuracies
 	}
-	return []any{p.Candidate, score, kept}
+	return []any{p.Candidate, p.RunSeed, score, kept}
 }
 
 // labelEfficiencyPNG plots top-1 against labeled videos per class, one line

@@ -277,18 +277,18 @@ type PretrainInfo struct {
 	Init string `json:"init"`
 	Seed int    `json:"seed"` // which pretraining: 1, 2, ... (Config.PretrainSeeds)
 	// Candidate is which of the pretraining's candidates this run is (1,
-	// 2, ...), and Kept whether the cells use it; both are left out with
-	// one candidate. Score is what chose it (candidateScore).
-	Candidate   int     `json:"candidate,omitempty"`
-	Kept        bool    `json:"kept,omitempty"`
-	Score       float64 `json:"selection_score,omitempty"`
-	RunSeed     uint64  `json:"run_seed"` // the seed the run itself was given
-	RunDir      string  `json:"run_dir"`
-	Steps       int     `json:"steps"`
-	FinalLoss   float64 `json:"final_loss"`
-	Accuracy    float64 `json:"pretext_accuracy"` // -1 when the objective has none
-	WallSeconds float64 `json:"wall_s"`
-	ClipsPerSec float64 `json:"clips_per_s"`
+	// 2, ...), Kept whether the cells use it, and Score what chose it
+	// (candidateScore); all three are left out with one candidate.
+	Candidate   int      `json:"candidate,omitempty"`
+	Kept        *bool    `json:"kept,omitempty"`
+	Score       *float64 `json:"selection_score,omitempty"`
+	RunSeed     uint64   `json:"run_seed"` // the seed the run itself was given
+	RunDir      string   `json:"run_dir"`
+	Steps       int      `json:"steps"`
+	FinalLoss   float64  `json:"final_loss"`
+	Accuracy    float64  `json:"pretext_accuracy"` // -1 when the objective has none
+	WallSeconds float64  `json:"wall_s"`
+	ClipsPerSec float64  `json:"clips_per_s"`
 }
 
 // Run executes the grid, reusing every finished pretraining and cell found
@@ -479,7 +479,8 @@ func markKept(infos []PretrainInfo) error {
 			return err
 		}
 		for n, i := range idx {
-			infos[i].Score, infos[i].Kept = scores[n], n == kept
+			score, isKept := scores[n], n == kept
+			infos[i].Score, infos[i].Kept = &score, &isKept
 		}
 	}
 	return nil
@@ -559,7 +560,7 @@ func candidateScore(dir string) (float64, error) {
 		}
 	}
 	if len(epochs) == 0 {
-		return 0, fmt.Errorf("%s: no finished epoch to judge the candidate by", filepath.Join(dir, train.MetricsFile))
+		return 0, fmt.Errorf("%s: no finished epoch to judge the candidate by; delete %s to pretrain it again", filepath.Join(dir, train.MetricsFile), dir)
 	}
 	epochs = epochs[max(len(epochs)-selectionEpochs, 0):]
 	var acc, loss float64

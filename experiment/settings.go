@@ -67,18 +67,18 @@ func (c Config) cellSettings() cellSettings {
 		Arch: c.Arch, Width: c.Width, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		NoFlip: c.NoFlip, ProbeHead: c.ProbeHead, ProbeWeightDecay: c.ProbeWeightDecay,
 		PretrainWithTrain: c.PretrainWithTrain, PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch,
-		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: recordedPretrainSeeds(c.PretrainSeeds),
-		PretrainCandidates:  recordedPretrainSeeds(c.PretrainCandidates),
+		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: recordedCount(c.PretrainSeeds),
+		PretrainCandidates:  recordedCount(c.PretrainCandidates),
 		PretrainLocalMotion: c.PretrainLocalMotion, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
 		FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
 		DType: c.DType,
 	}
 }
 
-// recordedPretrainSeeds is a count of pretrainings (PretrainSeeds,
+// recordedCount is a count of pretrainings (PretrainSeeds,
 // PretrainCandidates) as settings.json holds it: 0 (left out) for one, as
 // every record made before the setting existed.
-func recordedPretrainSeeds(n int) int {
+func recordedCount(n int) int {
 	if n <= 1 {
 		return 0
 	}
