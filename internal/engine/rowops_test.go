@@ -99,3 +99,68 @@ func naiveBroadcast(a, b []float32, da, db []int, op func(x, y float32) float32)
 	}
 	return res
 }
+
+// TestReduceSumMatchesNaive checks float32 ReduceSum over leading axes
+// (batch norm's statistics, which the engine patch's rows executor takes)
+// and over other axes (the backend's) against a naive sum that adds the
+// operand's elements in its own order, as the backend does: bit for bit.
+func TestReduceSumMatchesNaive(t *testing.T) {
+	cases := []struct {
+		dims, axes []int
+	}{
+		{[]int{16, 4, 16, 16, 8}, []int{0, 1, 2, 3}},
+		{[]int{3, 5, 7}, []int{0}},
+		{[]int{3, 5, 7}, []int{0, 1}},
+		{[]int{3, 5, 7}, []int{1, 2}}, // trailing: the backend's
+		{[]int{3, 5, 7}, []int{0, 2}}, // not a prefix: the backend's
+		{[]int{4, 6}, []int{0, 1}},    // everything: the backend's
+	}
+	value := func(i int) float32 { return float32(math.Sin(float64(i)*0.37))*5 + 0.01 }
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%v over %v", c.dims, c.axes), func(t *testing.T) {
+			x := fill(c.dims, value, 0)
+			got := runOp(t, func(ns []*graph.Node) *graph.Node { return graph.ReduceSum(ns[0], c.axes...) }, [][]float32{x}, [][]int{c.dims})
+			want := naiveReduceSum(x, c.dims, c.axes)
+			if len(got) != len(want) {
+				t.Fatalf("%d values, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("element %d: %v, want %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// naiveReduceSum sums x over axes, adding x's elements in x's own order.
+func naiveReduceSum(x []float32, dims, axes []int) []float32 {
+	reduced := make([]bool, len(dims))
+	for _, a := range axes {
+		reduced[a] = true
+	}
+	size := 1
+	for a, d := range dims {
+		if !reduced[a] {
+			size *= d
+		}
+	}
+	out := make([]float32, size)
+	idx := make([]int, len(dims))
+	for _, v := range x {
+		o := 0
+		for a, d := range dims {
+			if !reduced[a] {
+				o = o*d + idx[a]
+			}
+		}
+		out[o] += v
+		for a := len(idx) - 1; a >= 0; a-- {
+			if idx[a]++; idx[a] < dims[a] {
+				break
+			}
+			idx[a] = 0
+		}
+	}
+	return out
+}
