@@ -19,10 +19,11 @@ const concatWordsMaxBytes = 64
 
 // execConcatenateWords executes Concatenate output row by output row, moving
 // each input's block as 8-byte words when every block is short and a whole
-// number of words. im2col concatenates its taps along the channels, so each
-// block is one position's channels (16-64 bytes), where a copy call per
-// block costs more than the bytes it moves. Anything else goes to the
-// backend's own executor.
+// number of them, or as 4-byte words when every block is a whole number of
+// those (the stem's three float32 channels, 12 bytes). im2col concatenates
+// its taps along the channels, so each block is one position's channels
+// (12-64 bytes), where a copy call per block costs more than the bytes it
+// moves. Anything else goes to the backend's own executor.
 func execConcatenateWords(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
 	axis := node.Data.(int)
 	shape := node.Shape
@@ -37,60 +38,85 @@ func execConcatenateWords(backend *gobackend.Backend, node *gobackend.Node, inpu
 	for a := axis + 1; a < shape.Rank(); a++ {
 		inner *= shape.Dimensions[a]
 	}
-	words := make([]int, len(inputs)) // each input's block, in words
+	blocks := make([]int, len(inputs)) // each input's block, in bytes
+	wordBytes := 8
 	for i, in := range inputs {
-		block := in.RawShape.Dimensions[axis] * inner
-		if !byteAddressed(in.RawShape) || block%8 != 0 || block > concatWordsMaxBytes {
+		blocks[i] = in.RawShape.Dimensions[axis] * inner
+		if !byteAddressed(in.RawShape) || blocks[i]%4 != 0 || blocks[i] > concatWordsMaxBytes {
 			return execConcatenate(backend, node, inputs, inputsOwned)
 		}
-		words[i] = block / 8
+		if blocks[i]%8 != 0 {
+			wordBytes = 4
+		}
 	}
 	output, err := backend.GetBuffer(shape)
 	if err != nil {
 		return nil, err
 	}
-	dstBytes, err := output.MutableBytes()
+	dst, err := output.MutableBytes()
 	if err != nil {
 		return nil, err
 	}
-	dst, ok := asWords(dstBytes)
-	src := make([][]uint64, len(inputs))
+	src := make([][]byte, len(inputs))
 	for i, in := range inputs {
-		b, err := in.MutableBytes()
-		if err != nil {
+		if src[i], err = in.MutableBytes(); err != nil {
 			return nil, err
 		}
-		var aligned bool
-		src[i], aligned = asWords(b)
-		ok = ok && aligned
+	}
+	var ok bool
+	if wordBytes == 8 {
+		ok = concatWords[uint64](dst, src, blocks, outer)
+	} else {
+		ok = concatWords[uint32](dst, src, blocks, outer)
 	}
 	if !ok {
 		backend.PutBuffer(output)
 		return execConcatenate(backend, node, inputs, inputsOwned)
 	}
+	return output, nil
+}
+
+// concatWords writes into dst, for each of outer rows, every input's block
+// of blocks[i] bytes in turn, moving them as words of W; ok is false (and
+// nothing is written) when a buffer does not start on a W boundary.
+func concatWords[W uint32 | uint64](dst []byte, src [][]byte, blocks []int, outer int) (ok bool) {
+	size := int(unsafe.Sizeof(W(0)))
+	d, ok := asWords[W](dst)
+	s := make([][]W, len(src))
+	words := make([]int, len(src))
+	for i, b := range src {
+		var aligned bool
+		s[i], aligned = asWords[W](b)
+		ok = ok && aligned
+		words[i] = blocks[i] / size
+	}
+	if !ok {
+		return false
+	}
 	out := 0
 	for o := range outer {
 		for i, n := range words {
-			s := src[i][o*n : o*n+n]
-			d := dst[out : out+n]
-			for k := range s {
-				d[k] = s[k]
+			from := s[i][o*n : o*n+n]
+			to := d[out : out+n]
+			for k := range from {
+				to[k] = from[k]
 			}
 			out += n
 		}
 	}
-	return output, nil
+	return true
 }
 
-// asWords views b, a buffer's bytes, as 8-byte words; ok is false when b
-// does not start on an 8-byte boundary (then it returns nil).
-func asWords(b []byte) (words []uint64, ok bool) {
-	if len(b) < 8 {
+// asWords views b, a buffer's bytes, as words of W; ok is false when b does
+// not start on a W boundary (then it returns nil).
+func asWords[W uint32 | uint64](b []byte) (words []W, ok bool) {
+	size := int(unsafe.Sizeof(W(0)))
+	if len(b) < size {
 		return nil, true
 	}
 	p := unsafe.Pointer(&b[0])
-	if uintptr(p)%8 != 0 {
+	if uintptr(p)%uintptr(size) != 0 {
 		return nil, false
 	}
-	return unsafe.Slice((*uint64)(p), len(b)/8), true
+	return unsafe.Slice((*W)(p), len(b)/size), true
 }

@@ -152,6 +152,8 @@ var concatCases = []concatCase{
 	{"long blocks", [][]int{{2, 40}, {2, 24}}, 1},
 	{"first axis", [][]int{{2, 6}, {3, 6}}, 0},
 	{"empty input", [][]int{{3, 0}, {3, 4}}, 1},
+	{"stem taps (three channels)", [][]int{{2, 5, 3}, {2, 5, 3}, {2, 5, 3}}, 2},
+	{"words of 4 and 8 bytes", [][]int{{3, 2}, {3, 1}, {3, 3}}, 1},
 }
 
 // naiveConcat is the reference: output rows of the inputs' rows in turn.
