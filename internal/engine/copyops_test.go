@@ -86,6 +86,7 @@ var sliceCases = []sliceCase{
 	{"short runs", []int{5, 6, 2}, []int{1, 1, 0}, []int{4, 5, 2}, []int{1, 2, 1}},
 	{"one element", []int{4, 4}, []int{2, 3}, []int{3, 4}, []int{1, 1}},
 	{"rank 1", []int{100}, []int{7}, []int{90}, []int{1}},
+	{"stem tap (three channels, stride 2)", []int{2, 3, 9, 9, 3}, []int{0, 0, 1, 0, 0}, []int{2, 3, 9, 9, 3}, []int{1, 1, 2, 2, 1}},
 }
 
 // naiveSlice is the reference: every output element read by its index.
