@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapes"
+	"github.com/pkg/errors"
 )
 
 func init() {
@@ -50,8 +51,8 @@ func rowsExecutor(op rowsOp, fallback gobackend.NodeExecutor) gobackend.NodeExec
 			return fallback(backend, node, inputs, inputsOwned)
 		}
 		lhs, rhs, output, _, _ := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
-		if output == nil {
-			return fallback(backend, node, inputs, inputsOwned)
+		if output == nil { // the backend is finalized: GetBuffer failed
+			return nil, errors.Errorf("%s: no output buffer (backend finalized?)", node.OpType)
 		}
 		full, row := lhs.Flat.([]float32), rhs.Flat.([]float32)
 		if rowIsLHS {
