@@ -55,11 +55,13 @@ func execConcatenateWords(backend *gobackend.Backend, node *gobackend.Node, inpu
 	}
 	dst, err := output.MutableBytes()
 	if err != nil {
+		backend.PutBuffer(output)
 		return nil, err
 	}
 	src := make([][]byte, len(inputs))
 	for i, in := range inputs {
 		if src[i], err = in.MutableBytes(); err != nil {
+			backend.PutBuffer(output)
 			return nil, err
 		}
 	}
@@ -78,7 +80,8 @@ func execConcatenateWords(backend *gobackend.Backend, node *gobackend.Node, inpu
 
 // concatWords writes into dst, for each of outer rows, every input's block
 // of blocks[i] bytes in turn, moving them as words of W; ok is false (and
-// nothing is written) when a buffer does not start on a W boundary.
+// nothing is written) when a buffer does not start on a W boundary or a
+// block is not a whole number of words.
 func concatWords[W uint32 | uint64](dst []byte, src [][]byte, blocks []int, outer int) (ok bool) {
 	size := int(unsafe.Sizeof(W(0)))
 	d, ok := asWords[W](dst)
@@ -87,7 +90,7 @@ func concatWords[W uint32 | uint64](dst []byte, src [][]byte, blocks []int, oute
 	for i, b := range src {
 		var aligned bool
 		s[i], aligned = asWords[W](b)
-		ok = ok && aligned
+		ok = ok && aligned && blocks[i]%size == 0
 		words[i] = blocks[i] / size
 	}
 	if !ok {

@@ -37,14 +37,24 @@ func TestBroadcastArithmeticMatchesNaive(t *testing.T) {
 			for _, dims := range [][][]int{{p[0], p[1]}, {p[1], p[0]}} {
 				t.Run(fmt.Sprintf("%s%v%v", op.name, dims[0], dims[1]), func(t *testing.T) {
 					xs := [][]float32{fill(dims[0], value, 0), fill(dims[1], value, 1000)}
-					got := runOp(t, func(ns []*graph.Node) *graph.Node { return op.fn(ns[0], ns[1]) }, xs, dims)
 					want := naiveBroadcast(xs[0], xs[1], dims[0], dims[1], op.ref)
-					if len(got) != len(want) {
-						t.Fatalf("%d values, want %d", len(got), len(want))
-					}
-					for i := range want {
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("element %d: %v, want %v", i, got[i], want[i])
+					// As parameters, and as intermediate results (Neg twice
+					// is exact), whose buffers the op may reuse for its output.
+					for _, owned := range []bool{false, true} {
+						got := runOp(t, func(ns []*graph.Node) *graph.Node {
+							a, b := ns[0], ns[1]
+							if owned {
+								a, b = graph.Neg(graph.Neg(a)), graph.Neg(graph.Neg(b))
+							}
+							return op.fn(a, b)
+						}, xs, dims)
+						if len(got) != len(want) {
+							t.Fatalf("%d values, want %d", len(got), len(want))
+						}
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("intermediate operands %v, element %d: %v, want %v", owned, i, got[i], want[i])
+							}
 						}
 					}
 				})
@@ -101,7 +111,7 @@ func naiveBroadcast(a, b []float32, da, db []int, op func(x, y float32) float32)
 }
 
 // TestReduceSumMatchesNaive checks float32 ReduceSum over leading axes
-// (batch norm's statistics, which the engine patch's rows executor takes)
+// (batch norm's statistics, which the engine patch's ReduceSum executor takes)
 // and over other axes (the backend's) against a naive sum that adds the
 // operand's elements in its own order, as the backend does: bit for bit.
 func TestReduceSumMatchesNaive(t *testing.T) {
