@@ -201,8 +201,8 @@ func TestPretrainCandidates(t *testing.T) {
 			t.Errorf("cell %s probed %q (%v), want the kept candidate %s", c.Key(), r.Init, err, kept.RunDir)
 		}
 	}
-	if v := verdict(res); !strings.Contains(v, "best of 2 candidates") {
-		t.Errorf("the verdict does not say each pretraining was the best of 2 candidates: %s", v)
+	if v := verdict(res); !strings.Contains(v, "pretrained once, the best of 2 runs by pretext accuracy") {
+		t.Errorf("the verdict does not say each pretraining was the best of 2 runs: %s", v)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))
 	if err != nil {

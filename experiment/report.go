@@ -264,12 +264,13 @@ func verdict(res *Results) string {
 	if len(parts) == 0 {
 		return "No self-supervised method was compared with scratch."
 	}
-	pretrained := "each method pretrained once, shared by every seed"
-	if n := res.Config.pretrainings(); n > 1 {
-		pretrained = fmt.Sprintf("each method pretrained %d times, the seeds spread over the pretrainings", n)
-	}
+	best := "" // what each pretraining is, when it is chosen among candidates
 	if n := res.Config.PretrainCandidates; n > 1 {
-		pretrained += fmt.Sprintf("; each pretraining the best of %d candidates by pretext accuracy, no label read", n)
+		best = fmt.Sprintf(", the best of %d runs by pretext accuracy (no label read)", n)
+	}
+	pretrained := "each method pretrained once" + best + ", shared by every seed"
+	if n := res.Config.pretrainings(); n > 1 {
+		pretrained = fmt.Sprintf("each method pretrained %d times%s, the seeds spread over the pretrainings", n, best)
 	}
 	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds (%s): %s. Every method's number is below, whether it helps or not.",
 		smallest, res.Config.Seeds, pretrained, strings.Join(parts, "; "))
