@@ -109,17 +109,3 @@ func concatWords[W uint32 | uint64](dst []byte, src [][]byte, blocks []int, oute
 	}
 	return true
 }
-
-// asWords views b, a buffer's bytes, as words of W; ok is false when b does
-// not start on a W boundary (then it returns nil).
-func asWords[W uint32 | uint64](b []byte) (words []W, ok bool) {
-	size := int(unsafe.Sizeof(W(0)))
-	if len(b) < size {
-		return nil, true
-	}
-	p := unsafe.Pointer(&b[0])
-	if uintptr(p)%uintptr(size) != 0 {
-		return nil, false
-	}
-	return unsafe.Slice((*W)(p), len(b)/size), true
-}

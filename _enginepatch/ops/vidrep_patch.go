@@ -8,6 +8,7 @@ package ops
 import (
 	"fmt"
 	"os"
+	"unsafe"
 
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/shapes"
@@ -83,4 +84,18 @@ func copyRuns(dst, src []byte, offset, run int, outer, step []int) {
 			idx[i] = 0
 		}
 	}
+}
+
+// asWords views b, a buffer's bytes, as words of W; ok is false when b does
+// not start on a W boundary (then it returns nil).
+func asWords[W uint32 | uint64](b []byte) (words []W, ok bool) {
+	size := int(unsafe.Sizeof(W(0)))
+	if len(b) < size {
+		return nil, true
+	}
+	p := unsafe.Pointer(&b[0])
+	if uintptr(p)%uintptr(size) != 0 {
+		return nil, false
+	}
+	return unsafe.Slice((*W)(p), len(b)/size), true
 }

@@ -4,7 +4,6 @@ package ops
 
 import (
 	"slices"
-	"unsafe"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/internal/gobackend"
@@ -56,18 +55,30 @@ func execTransposeTiles(backend *gobackend.Backend, node *gobackend.Node, inputs
 	if r == 3 {
 		batch = dims[0]
 	}
-	sp, dp := unsafe.Pointer(&src[0]), unsafe.Pointer(&dst[0])
-	if uintptr(sp)%uintptr(elem) != 0 || uintptr(dp)%uintptr(elem) != 0 {
+	var ok bool
+	if elem == 4 {
+		ok = swapWordTiles[uint32](dst, src, batch, rows, cols)
+	} else {
+		ok = swapWordTiles[uint64](dst, src, batch, rows, cols)
+	}
+	if !ok {
 		backend.PutBuffer(output)
 		return execTranspose(backend, node, inputs, inputsOwned)
 	}
-	n := len(dst) / elem
-	if elem == 4 {
-		swapTiles(unsafe.Slice((*uint32)(dp), n), unsafe.Slice((*uint32)(sp), n), batch, rows, cols)
-	} else {
-		swapTiles(unsafe.Slice((*uint64)(dp), n), unsafe.Slice((*uint64)(sp), n), batch, rows, cols)
-	}
 	return output, nil
+}
+
+// swapWordTiles runs swapTiles on dst and src viewed as elements of W; ok
+// is false (and nothing is written) when either does not start on a W
+// boundary.
+func swapWordTiles[W uint32 | uint64](dst, src []byte, batch, rows, cols int) (ok bool) {
+	d, okDst := asWords[W](dst)
+	s, okSrc := asWords[W](src)
+	if !okDst || !okSrc {
+		return false
+	}
+	swapTiles(d, s, batch, rows, cols)
+	return true
 }
 
 // mergeTransposeAxes drops the axes of size 1 and merges the operand axes
