@@ -6,7 +6,7 @@ export GOEXPERIMENT := simd
 export CGO_ENABLED := 1
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg patch
+APT_PACKAGES := libavformat-dev libavcodec-dev libavfilter-dev libavdevice-dev libswscale-dev libavutil-dev pkg-config ffmpeg patch
 DEMO_OUT ?= demo-out
 TEST_TIMEOUT ?= 30m
 
@@ -22,7 +22,7 @@ export GOWORK := $(CURDIR)/$(PATCH_DIR)/go.work
 
 # setup installs the apt packages when any is missing (idempotent) and the Go modules.
 setup:
-	@if ! pkg-config --exists libavformat libavcodec libswscale libavutil 2>/dev/null || ! command -v ffmpeg >/dev/null || ! command -v patch >/dev/null; then \
+	@if ! pkg-config --exists libavformat libavcodec libavfilter libavdevice libswscale libavutil 2>/dev/null || ! command -v ffmpeg >/dev/null || ! command -v patch >/dev/null; then \
 		echo "setup: installing $(APT_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	fi
