@@ -125,7 +125,8 @@ func warnNoSIMD() {
 }
 
 // Describe names the backend for reports and benchmark lines: the config,
-// plus "+simd" or "-simd" for the Go backend on amd64, and "+patch" for the
+// plus "+simd" or "-simd" for the Go backend on amd64, then the matmul
+// kernels in use ("+avx512" or "+avx2", MatmulKernels), and "+patch" for the
 // Go backend of a binary built with the engine patch (Patched).
 func Describe(config string) string {
 	name, _, _ := strings.Cut(config, ":")
@@ -135,6 +136,9 @@ func Describe(config string) string {
 	if runtime.GOARCH == "amd64" {
 		if SIMD {
 			config += "+simd"
+			if k := MatmulKernels(); k != "" {
+				config += "+" + k
+			}
 		} else {
 			config += "-simd"
 		}

@@ -54,6 +54,9 @@ func TestDescribe(t *testing.T) {
 	simd := "-simd"
 	if SIMD {
 		simd = "+simd"
+		if k := MatmulKernels(); k != "" {
+			simd += "+" + k
+		}
 	}
 	if runtime.GOARCH != "amd64" {
 		simd = ""
@@ -129,5 +132,21 @@ func TestWithChannelsLastConv(t *testing.T) {
 		if got := WithChannelsLastConv(c.in); got != c.want {
 			t.Errorf("WithChannelsLastConv(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestMatmulKernelsFollowsTheEnvironment checks that the kernels a report
+// names follow the variables GoMLX's matmul package reads.
+func TestMatmulKernelsFollowsTheEnvironment(t *testing.T) {
+	if MatmulKernels() == "" {
+		t.Skip("no SIMD matmul kernels in this build or on this CPU")
+	}
+	t.Setenv("GOMLX_SIMD_AVX512", "false")
+	if k := MatmulKernels(); k != "avx2" && k != "" {
+		t.Errorf("with GOMLX_SIMD_AVX512=false, MatmulKernels() = %q, want avx2 or none", k)
+	}
+	t.Setenv("GOMLX_DOT_MATMUL", "off")
+	if k := MatmulKernels(); k != "" {
+		t.Errorf("with GOMLX_DOT_MATMUL=off, MatmulKernels() = %q, want none", k)
 	}
 }
