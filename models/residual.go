@@ -44,5 +44,7 @@ func residualOf(inner string) Constructor {
 
 func init() {
 	Register("r3d-small-res", "r3d-small on residual frames (each clip minus its temporal mean): motion without appearance", residualOf("r3d-small"), Options{Widths: []int{8, 16, 32, 64}})
+	Register("mc3-small-res", "mc3-small on residual frames (each clip minus its temporal mean)", residualOf("mc3-small"), Options{Widths: []int{8, 16, 32, 64}})
+	Register("r2plus1d-small-res", "r2plus1d-small on residual frames (each clip minus its temporal mean)", residualOf("r2plus1d-small"), Options{Widths: []int{8, 16, 32, 64}})
 	Register("r3d_18-res", "r3d_18 on residual frames (each clip minus its temporal mean)", residualOf("r3d_18"), Options{})
 }
