@@ -266,13 +266,16 @@ func verdict(res *Results) string {
 	}
 	best := "" // what each pretraining is, when it is chosen among candidates
 	if n := res.Config.PretrainCandidates; n > 1 {
-		best = fmt.Sprintf(", the best of %d runs by pretext accuracy (no label read)", n)
+		best = fmt.Sprintf(", as the best of %d runs by pretext accuracy chosen without labels,", n)
 	}
-	pretrained := "each method pretrained once" + best + ", shared by every seed"
+	pretrained := "each method pretrained once" + best + " and shared by every seed"
 	if n := res.Config.pretrainings(); n > 1 {
-		pretrained = fmt.Sprintf("each method pretrained %d times%s, the seeds spread over the pretrainings", n, best)
+		if best != "" {
+			best = ", each" + best
+		}
+		pretrained = fmt.Sprintf("each method pretrained %d times%s and the seeds spread over the pretrainings", n, best)
 	}
-	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds (%s): %s. Every method's number is below, whether it helps or not.",
+	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds, with %s: %s. Every method's number is below, whether it helps or not.",
 		smallest, res.Config.Seeds, pretrained, strings.Join(parts, "; "))
 }
 
