@@ -22,7 +22,8 @@
 # PRETRAIN_SEED (seed of every pretraining, default 0), PRETRAIN_ARGS (more
 # `vidrep pretrain` flags for every method, such as "--warmup 50" or "--size 22";
 # the probes always read 32-pixel clips),
-# STRIDE (temporal stride of every clip, default 3, the demo's),
+# ARCH (backbone of every method but videomae, default r3d-small-res, the demo's),
+# FRAMES (frames of every clip, default 4, the demo's), STRIDE (temporal stride of every clip, default 3, the demo's),
 # EVAL_CLIPS (test clips per video of every probe, default 2; the demo's 5;
 # probes with another count than 2 go to OUT/<method>-lin-<seed>-c<count>, so
 # that one OUT can hold both).
@@ -43,7 +44,7 @@ METHODS=(${METHODS:-none pan camera flowstats speed vcop rotation arrow simclr m
 [[ -d $DATA ]] || { echo "pretext_table: no dataset directory $DATA" >&2; exit 1; }
 VIDEOS=${VIDEOS:-$(wc -l <"$DATA/unlabeled.txt")}
 EPOCHS=$(((STEPS * BATCH + VIDEOS - 1) / VIDEOS + 1))
-CLIP=(--frames 4 --stride "${STRIDE:-3}" --size 32)
+CLIP=(--frames "${FRAMES:-4}" --stride "${STRIDE:-3}" --size 32)
 EVAL_CLIPS=${EVAL_CLIPS:-2}
 TAG="" # suffix of the probe directories
 [[ $EVAL_CLIPS == 2 ]] || TAG=-c$EVAL_CLIPS
@@ -58,7 +59,7 @@ declare -A VIEWS=([pan]=1 [camera]=1 [flowstats]=1 [camflow]=1 [speed]=1 [vcop]=
 declare -A CHANCE=([pan]=1/8 [camera]=1/12 [flowstats]=0.425 [camflow]=0.254 [speed]=1/4 [vcop]=1/6 [rotation]=1/4 [arrow]=1/2
 	[order]=1/2 [odd-one-out]=1/4 [simclr]=1/$((2 * BATCH - 1)) [moco]=1/$((VIDEOS / 2 + 1)))
 
-arch_of() { [[ $1 == videomae || $1 == none-vit-micro ]] && echo vit-micro || echo r3d-small-res; }
+arch_of() { [[ $1 == videomae || $1 == none-vit-micro ]] && echo vit-micro || echo "${ARCH:-r3d-small-res}"; }
 
 # pretrain METHOD: runs and times the pretraining unless it is already done.
 pretrain() {
