@@ -264,16 +264,15 @@ func verdict(res *Results) string {
 	if len(parts) == 0 {
 		return "No self-supervised method was compared with scratch."
 	}
-	best := "" // what each pretraining is, when it is chosen among candidates
+	// how each pretraining was chosen, when it is the best of candidates
+	chosen, eachChosen := "", ""
 	if n := res.Config.PretrainCandidates; n > 1 {
-		best = fmt.Sprintf(", as the best of %d runs by pretext accuracy chosen without labels,", n)
+		how := fmt.Sprintf("the best of %d runs by pretext accuracy chosen without labels,", n)
+		chosen, eachChosen = ", as "+how, ", each "+how
 	}
-	pretrained := "each method pretrained once" + best + " and shared by every seed"
+	pretrained := "each method pretrained once" + chosen + " and shared by every seed"
 	if n := res.Config.pretrainings(); n > 1 {
-		if best != "" {
-			best = ", each" + best
-		}
-		pretrained = fmt.Sprintf("each method pretrained %d times%s and the seeds spread over the pretrainings", n, best)
+		pretrained = fmt.Sprintf("each method pretrained %d times%s and the seeds spread over the pretrainings", n, eachChosen)
 	}
 	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds, with %s: %s. Every method's number is below, whether it helps or not.",
 		smallest, res.Config.Seeds, pretrained, strings.Join(parts, "; "))
