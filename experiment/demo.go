@@ -124,8 +124,8 @@ func synthAndPrepare(ctx context.Context, cfg synth.Config, root string, prep bo
 	if err != nil {
 		return fmt.Errorf("demo: synthetic benchmark: %w", err)
 	}
-	fmt.Fprintf(log, "demo: %s: %d labeled + %d unlabeled clips (%d written now) in %.1fs\n",
-		root, sum.Labeled, sum.Unlabeled, sum.Written, sum.Seconds)
+	fmt.Fprintf(log, "demo: %s: %d labeled + %d unlabeled clips (%d written now) in %.1fs, video files' sha256 %.12s\n",
+		root, sum.Labeled, sum.Unlabeled, sum.Written, sum.Seconds, sum.SHA256)
 	if !prep {
 		return nil
 	}

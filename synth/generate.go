@@ -3,6 +3,8 @@ package synth
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +33,7 @@ type Summary struct {
 	Written        int      `json:"written"`          // clips encoded by this call
 	Skipped        int      `json:"skipped"`          // clips already present from an interrupted run
 	Bytes          int64    `json:"bytes"`            // total size of the video files
+	SHA256         string   `json:"sha256"`           // every video file's path, size and bytes, in order: equal on two machines means the same benchmark
 	Seconds        float64  `json:"seconds"`          // wall time of this call
 	ClipsPerSecond float64  `json:"clips_per_second"` // Written / Seconds
 }
@@ -75,7 +78,9 @@ func Generate(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	sum := Summary{Out: cfg.Out, Classes: ClassNames[:cfg.Classes], Groups: len(l.sizes), TestGroups: l.test,
 		Labeled: len(labeled), Unlabeled: cfg.Unlabeled, Written: written, Skipped: skipped}
-	sum.Bytes = totalBytes(cfg.Out, items)
+	if sum.Bytes, sum.SHA256, err = digest(cfg.Out, items); err != nil {
+		return Summary{}, err
+	}
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
 		sum.ClipsPerSecond = float64(written) / sum.Seconds
@@ -225,13 +230,18 @@ func writeFile(file string, data []byte) error {
 	return nil
 }
 
-// totalBytes sums the sizes of the items' files.
-func totalBytes(root string, items []item) int64 {
-	var n int64
+// digest returns the total size of the items' files and a SHA-256 over
+// them, in order: each file's path, its size and its bytes.
+func digest(root string, items []item) (size int64, sha string, err error) {
+	h := sha256.New()
 	for _, it := range items {
-		if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(it.rel))); err == nil {
-			n += fi.Size()
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(it.rel)))
+		if err != nil {
+			return 0, "", fmt.Errorf("synth: %w", err)
 		}
+		fmt.Fprintf(h, "%s\x00%d\x00", it.rel, len(data))
+		h.Write(data)
+		size += int64(len(data))
 	}
-	return n
+	return size, hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -73,10 +73,13 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	a, b, c := tinyConfig(filepath.Join(dir, "a"), 5), tinyConfig(filepath.Join(dir, "b"), 5), tinyConfig(filepath.Join(dir, "c"), 6)
 	a.Workers, b.Workers = 1, 3
 	sum := generate(t, a)
-	generate(t, b)
-	generate(t, c)
+	sumB := generate(t, b)
+	sumC := generate(t, c)
 	if sum.Labeled != 18 || sum.Unlabeled != 3 || sum.Written != 21 || sum.Skipped != 0 || sum.Bytes == 0 {
 		t.Errorf("summary %+v: want 18 labeled + 3 unlabeled clips written", sum)
+	}
+	if len(sum.SHA256) != 64 || sum.SHA256 != sumB.SHA256 || sum.SHA256 == sumC.SHA256 {
+		t.Errorf("digests: seed 5 %q and %q (want equal, 64 hex digits), seed 6 %q (want another)", sum.SHA256, sumB.SHA256, sumC.SHA256)
 	}
 	for _, f := range listedFiles {
 		da, _ := os.ReadFile(filepath.Join(a.Out, f))
@@ -216,7 +219,7 @@ func TestOutputParsesAsUCF101(t *testing.T) {
 func TestGenerateResumesAndRefuses(t *testing.T) {
 	needFFmpeg(t)
 	cfg := tinyConfig(filepath.Join(t.TempDir(), "b"), 3)
-	generate(t, cfg)
+	first := generate(t, cfg)
 	victim := filepath.Join(cfg.Out, ClassNames[1], "v_"+ClassNames[1]+"_g02_c01.mp4")
 	before, err := os.ReadFile(victim)
 	if err != nil {
@@ -229,6 +232,17 @@ func TestGenerateResumesAndRefuses(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(victim); !bytes.Equal(before, after) {
 		t.Errorf("the re-written %s differs from the first one", victim)
+	}
+	if sum.SHA256 != first.SHA256 || sum.Bytes != first.Bytes {
+		t.Errorf("after the resume the digest is %s (%d bytes), want the first run's %s (%d bytes)", sum.SHA256, sum.Bytes, first.SHA256, first.Bytes)
+	}
+	// one byte changed in place, the size kept: the digest must see it
+	before[len(before)/2] ^= 1
+	if err := os.WriteFile(victim, before, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if changed := generate(t, cfg); changed.SHA256 == first.SHA256 {
+		t.Errorf("a byte changed in %s left the digest at %s", victim, changed.SHA256)
 	}
 	other := cfg
 	other.Seed = 4
