@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -136,17 +138,39 @@ func TestWithChannelsLastConv(t *testing.T) {
 }
 
 // TestMatmulKernelsFollowsTheEnvironment checks that the kernels a report
-// names follow the variables GoMLX's matmul package reads.
+// names follow the variables GoMLX's matmul package reads when the program
+// starts: it runs this test binary again with each set, and reads what the
+// child reports.
 func TestMatmulKernelsFollowsTheEnvironment(t *testing.T) {
+	if os.Getenv("VIDREP_TEST_PRINT_KERNELS") == "1" {
+		fmt.Printf("kernels=%q\n", MatmulKernels())
+		return
+	}
 	if MatmulKernels() == "" {
 		t.Skip("no SIMD matmul kernels in this build or on this CPU")
 	}
-	t.Setenv("GOMLX_SIMD_AVX512", "false")
-	if k := MatmulKernels(); k != "avx2" && k != "" {
-		t.Errorf("with GOMLX_SIMD_AVX512=false, MatmulKernels() = %q, want avx2 or none", k)
+	child := func(env ...string) string {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMatmulKernelsFollowsTheEnvironment$")
+		cmd.Env = append(append(os.Environ(), "VIDREP_TEST_PRINT_KERNELS=1"), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child %v: %v\n%s", env, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if k, ok := strings.CutPrefix(line, "kernels="); ok {
+				return strings.Trim(k, `"`)
+			}
+		}
+		t.Fatalf("child %v printed no kernels:\n%s", env, out)
+		return ""
 	}
-	t.Setenv("GOMLX_DOT_MATMUL", "off")
-	if k := MatmulKernels(); k != "" {
-		t.Errorf("with GOMLX_DOT_MATMUL=off, MatmulKernels() = %q, want none", k)
+	if k := child(); k != MatmulKernels() {
+		t.Errorf("child with the same environment: %q, want %q", k, MatmulKernels())
+	}
+	if k := child("GOMLX_SIMD_AVX512=false"); k != "avx2" && k != "" {
+		t.Errorf("with GOMLX_SIMD_AVX512=false: %q, want avx2 or none", k)
+	}
+	if k := child("GOMLX_SIMD_AVX512=false", "GOMLX_SIMD_AVX2=off"); k != "" {
+		t.Errorf("with both SIMD kernels off: %q, want none", k)
 	}
 }

@@ -8,17 +8,26 @@ import (
 	"github.com/gomlx/compute/support/envutil"
 )
 
-// matmulEnabledEnv is the variable GoMLX's matmul package reads to turn its
-// SIMD kernels off altogether (matmul.EnabledEnv, in an internal package).
+// matmulEnabledEnv is the variable GoMLX's matmul package reads to turn
+// itself off (matmul.EnabledEnv, in an internal package): every Dot of the Go
+// backend then fails, so no kernel is named.
 const matmulEnabledEnv = "GOMLX_DOT_MATMUL"
 
+// matmulKernels is decided once, when the program starts, as GoMLX decides
+// which kernels to register.
+var matmulKernels = detectMatmulKernels()
+
 // MatmulKernels names the float32 matmul kernels GoMLX's Go backend
-// registers in this process, by the same test its matmul package makes:
-// "avx512" when the CPU has AVX-512 and GOMLX_SIMD_AVX512 does not turn it
-// off, else "avx2" likewise, else "" (scalar). The two SIMD kernels sum in
-// different orders, so a training run's digits differ between an AVX2 and an
-// AVX-512 machine; reports name the kernels so that two runs can be compared.
-func MatmulKernels() string {
+// registered in this process: "avx512" when the CPU has AVX-512 and
+// GOMLX_SIMD_AVX512 did not turn it off at start-up, else "avx2" likewise,
+// else "" (scalar). The two SIMD kernels sum in different orders, so a
+// training run's digits differ between an AVX2 and an AVX-512 machine;
+// reports name the kernels so that two runs can be compared.
+func MatmulKernels() string { return matmulKernels }
+
+// detectMatmulKernels makes the test GoMLX's matmul package makes in its init
+// functions: its switch, then the CPU's features and their switches.
+func detectMatmulKernels() string {
 	on := func(name string) bool {
 		v, err := envutil.ReadBool(name, true)
 		return v && err == nil
