@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ type Summary struct {
 	Written        int      `json:"written"`          // clips encoded by this call
 	Skipped        int      `json:"skipped"`          // clips already present from an interrupted run
 	Bytes          int64    `json:"bytes"`            // total size of the video files
-	SHA256         string   `json:"sha256"`           // every video file's path, size and bytes, in order: equal on two machines means the same benchmark
+	SHA256         string   `json:"sha256"`           // every list and video file's path, size and bytes, in order: equal on two machines means the same benchmark
 	Seconds        float64  `json:"seconds"`          // wall time of this call
 	ClipsPerSecond float64  `json:"clips_per_second"` // Written / Seconds
 }
@@ -230,18 +231,43 @@ func writeFile(file string, data []byte) error {
 	return nil
 }
 
-// digest returns the total size of the items' files and a SHA-256 over
-// them, in order: each file's path, its size and its bytes.
-func digest(root string, items []item) (size int64, sha string, err error) {
+// ListFiles are the split and list files Generate writes, in the order the
+// digest reads them.
+var ListFiles = []string{"classInd.txt", "trainlist01.txt", "trainlist02.txt", "trainlist03.txt",
+	"testlist01.txt", "testlist02.txt", "testlist03.txt", UnlabeledListFile}
+
+// digest returns the total size of the items' video files and a SHA-256 over
+// the list files and then the videos, in order: each file's path, its size
+// and its bytes.
+func digest(root string, items []item) (videoBytes int64, sha string, err error) {
 	h := sha256.New()
-	for _, it := range items {
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(it.rel)))
+	add := func(rel string) (int64, error) {
+		f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
-			return 0, "", fmt.Errorf("synth: %w", err)
+			return 0, fmt.Errorf("synth: %w", err)
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", it.rel, len(data))
-		h.Write(data)
-		size += int64(len(data))
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return 0, fmt.Errorf("synth: %w", err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", rel, fi.Size())
+		if n, err := io.Copy(h, f); err != nil || n != fi.Size() {
+			return 0, fmt.Errorf("synth: %s: read %d of %d bytes: %v", rel, n, fi.Size(), err)
+		}
+		return fi.Size(), nil
 	}
-	return size, hex.EncodeToString(h.Sum(nil)), nil
+	for _, rel := range ListFiles {
+		if _, err := add(rel); err != nil {
+			return 0, "", err
+		}
+	}
+	for _, it := range items {
+		n, err := add(it.rel)
+		if err != nil {
+			return 0, "", err
+		}
+		videoBytes += n
+	}
+	return videoBytes, hex.EncodeToString(h.Sum(nil)), nil
 }

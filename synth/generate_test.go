@@ -46,10 +46,6 @@ func generate(t *testing.T, c Config) Summary {
 	return s
 }
 
-// listedFiles returns the split and list files of a benchmark.
-var listedFiles = []string{"classInd.txt", "trainlist01.txt", "trainlist02.txt", "trainlist03.txt",
-	"testlist01.txt", "testlist02.txt", "testlist03.txt", UnlabeledListFile}
-
 // videos returns the relative paths of every video of a benchmark, sorted.
 func videos(t *testing.T, root string) []string {
 	t.Helper()
@@ -81,7 +77,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	if len(sum.SHA256) != 64 || sum.SHA256 != sumB.SHA256 || sum.SHA256 == sumC.SHA256 {
 		t.Errorf("digests: seed 5 %q and %q (want equal, 64 hex digits), seed 6 %q (want another)", sum.SHA256, sumB.SHA256, sumC.SHA256)
 	}
-	for _, f := range listedFiles {
+	for _, f := range ListFiles {
 		da, _ := os.ReadFile(filepath.Join(a.Out, f))
 		db, _ := os.ReadFile(filepath.Join(b.Out, f))
 		if len(da) == 0 || !bytes.Equal(da, db) {

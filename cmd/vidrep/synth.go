@@ -61,7 +61,7 @@ func (c *SynthCmd) Run() error {
 	}
 	fmt.Printf("wrote %d labeled + %d unlabeled clips (%d classes, %d groups, %.1f MB) to %s in %.1fs (%.1f clips/s; %d already there)\n",
 		sum.Labeled, sum.Unlabeled, len(sum.Classes), sum.Groups, float64(sum.Bytes)/1e6, sum.Out, sum.Seconds, sum.ClipsPerSecond, sum.Skipped)
-	fmt.Printf("video files' sha256 %s (the same on two machines means the same benchmark)\n", sum.SHA256)
+	fmt.Printf("benchmark sha256 %s (list and video files: the same on two machines means the same benchmark)\n", sum.SHA256)
 	if !c.Baselines {
 		return nil
 	}
