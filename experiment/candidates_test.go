@@ -201,7 +201,7 @@ func TestPretrainCandidates(t *testing.T) {
 			t.Errorf("cell %s probed %q (%v), want the kept candidate %s", c.Key(), r.Init, err, kept.RunDir)
 		}
 	}
-	if v := verdict(res); !strings.Contains(v, "pretrained once, as the best of 2 runs by pretext accuracy chosen without labels, and shared") {
+	if v := verdict(res); !strings.Contains(v, "pretrained once, as the best of 2 runs, chosen by pretext accuracy without labels, and ") {
 		t.Errorf("the verdict does not say each pretraining was the best of 2 runs: %s", v)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))

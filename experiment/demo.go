@@ -62,7 +62,7 @@ func DefaultDemo(out string) DemoConfig {
 			// did not help the fine-tuning cells.
 			PretrainEpochs: 63, PretrainBatch: 16, PretrainLR: 2e-3,
 			// Three candidates of the camera pretraining (seeds 1, 1001 and
-			// 2001); the cells use the one with the higher pretext accuracy
+			// 2001); the cells use the one with the highest pretext accuracy
 			// over its last 5 epochs. On the validation draw (pretraining
 			// seeds 0-7 on an AVX-512 machine, a rule fixed before the
 			// runs) the kept candidate's linear gain at 2/class averaged
@@ -124,7 +124,7 @@ func synthAndPrepare(ctx context.Context, cfg synth.Config, root string, prep bo
 	if err != nil {
 		return fmt.Errorf("demo: synthetic benchmark: %w", err)
 	}
-	fmt.Fprintf(log, "demo: %s: %d labeled + %d unlabeled clips (%d written now) in %.1fs, video files' sha256 %.12s\n",
+	fmt.Fprintf(log, "demo: %s: %d labeled + %d unlabeled clips (%d written now) in %.1fs, sha256 %.12s\n",
 		root, sum.Labeled, sum.Unlabeled, sum.Written, sum.Seconds, sum.SHA256)
 	if !prep {
 		return nil

@@ -267,15 +267,20 @@ func verdict(res *Results) string {
 	// how each pretraining was chosen, when it is the best of candidates
 	chosen, eachChosen := "", ""
 	if n := res.Config.PretrainCandidates; n > 1 {
-		how := fmt.Sprintf("the best of %d runs by pretext accuracy chosen without labels,", n)
+		how := fmt.Sprintf("the best of %d runs, chosen by pretext accuracy without labels,", n)
 		chosen, eachChosen = ", as "+how, ", each "+how
 	}
 	pretrained := "each method pretrained once" + chosen + " and shared by every seed"
 	if n := res.Config.pretrainings(); n > 1 {
 		pretrained = fmt.Sprintf("each method pretrained %d times%s and the seeds spread over the pretrainings", n, eachChosen)
 	}
-	return fmt.Sprintf("At the smallest label budget (%s), over %d seeds, with %s: %s. Every method's number is below, whether it helps or not.",
-		smallest, res.Config.Seeds, pretrained, strings.Join(parts, "; "))
+	seeds := fmt.Sprintf("%d seeds", res.Config.Seeds)
+	if res.Config.Seeds == 1 {
+		seeds = "1 seed"
+		pretrained = strings.Replace(pretrained, "shared by every seed", "used by that seed", 1)
+	}
+	return fmt.Sprintf("At the smallest label budget (%s), over %s, with %s: %s. Every method's number is below, whether it helps or not.",
+		smallest, seeds, pretrained, strings.Join(parts, "; "))
 }
 
 func hasProtocol(ps []Protocol, p Protocol) bool {

@@ -87,17 +87,18 @@ func TestMeanStdShowsNoSpreadForOneSeed(t *testing.T) {
 // the pretrainings for every mix of pretraining seeds and candidates.
 func TestVerdictSaysHowEachPretrainingWasChosen(t *testing.T) {
 	cases := []struct {
-		seeds, candidates int
-		want              string
+		labelSeeds, seeds, candidates int
+		want                          string
 	}{
-		{1, 1, "over 3 seeds, with each method pretrained once and shared by every seed:"},
-		{1, 3, "over 3 seeds, with each method pretrained once, as the best of 3 runs by pretext accuracy chosen without labels, and shared by every seed:"},
-		{3, 1, "over 3 seeds, with each method pretrained 3 times and the seeds spread over the pretrainings:"},
-		{3, 2, "over 3 seeds, with each method pretrained 3 times, each the best of 2 runs by pretext accuracy chosen without labels, and the seeds spread over the pretrainings:"},
+		{3, 1, 1, "over 3 seeds, with each method pretrained once and shared by every seed:"},
+		{3, 1, 3, "over 3 seeds, with each method pretrained once, as the best of 3 runs, chosen by pretext accuracy without labels, and shared by every seed:"},
+		{3, 3, 1, "over 3 seeds, with each method pretrained 3 times and the seeds spread over the pretrainings:"},
+		{3, 3, 2, "over 3 seeds, with each method pretrained 3 times, each the best of 2 runs, chosen by pretext accuracy without labels, and the seeds spread over the pretrainings:"},
+		{1, 1, 1, "over 1 seed, with each method pretrained once and used by that seed:"},
 	}
 	for _, c := range cases {
 		res := &Results{
-			Config: Config{Methods: []string{"camera"}, Labels: []string{"2/class"}, Seeds: 3, Protocols: []Protocol{Linear},
+			Config: Config{Methods: []string{"camera"}, Labels: []string{"2/class"}, Seeds: c.labelSeeds, Protocols: []Protocol{Linear},
 				PretrainSeeds: c.seeds, PretrainCandidates: c.candidates},
 			Rows: []Row{
 				{Init: InitScratch, Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.15, HasGain: true},
