@@ -53,6 +53,11 @@ type View struct {
 // of a pixel (within the frame), so that every motion's frames are
 // resampled, pans included, and sharpness cannot tell pans from the rest.
 func CameraPath(w, h, side, frames, motion int, rng *rand.Rand) ([]View, error) {
+	return cameraPathAt(w, h, side, frames, motion, 1, rng)
+}
+
+// cameraPathAt is CameraPath with a pan's step multiplied by panSpeed.
+func cameraPathAt(w, h, side, frames, motion int, panSpeed float64, rng *rand.Rand) ([]View, error) {
 	if motion < 0 || motion >= CameraMotions {
 		return nil, fmt.Errorf("pretext: camera motion %d outside [0,%d)", motion, CameraMotions)
 	}
@@ -65,7 +70,7 @@ func CameraPath(w, h, side, frames, motion int, rng *rand.Rand) ([]View, error) 
 	var views []View
 	if motion < PanDirections {
 		half := float64(side-1) / 2
-		for _, corner := range PanPath(w, h, side, frames, motion, rng) {
+		for _, corner := range panPathAt(w, h, side, frames, motion, panSpeed, rng) {
 			views = append(views, View{X: float64(corner[0]) + half, Y: float64(corner[1]) + half, Side: float64(side)})
 		}
 	} else {
@@ -220,7 +225,7 @@ func newCamera(o Options) (Method, error) {
 		if o.Still {
 			raw = StillClip(raw)
 		}
-		side, motion, views, err := drawCameraMotion(raw, rng)
+		side, motion, views, err := drawCameraMotion(raw, o.PanSpeedJitter, rng)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -247,10 +252,17 @@ func StillClip(raw *loader.RawClip) *loader.RawClip {
 
 // drawCameraMotion draws one of CameraMotions motions for raw's frames and
 // its path: the view's side (CameraSide), the motion and a view per frame.
-func drawCameraMotion(raw *loader.RawClip, rng *rand.Rand) (side, motion int, views []View, err error) {
+// With panSpeedJitter j > 0 a pan's speed is multiplied by a factor drawn
+// uniformly from [1-j, 1+j] (the draw is skipped when j is 0, so that the
+// random stream is the one without it).
+func drawCameraMotion(raw *loader.RawClip, panSpeedJitter float64, rng *rand.Rand) (side, motion int, views []View, err error) {
 	side = CameraSide(raw.W, raw.H, raw.T)
 	motion = rng.IntN(CameraMotions)
-	views, err = CameraPath(raw.W, raw.H, side, raw.T, motion, rng)
+	speed := 1.0
+	if panSpeedJitter > 0 && motion < PanDirections {
+		speed = 1 + panSpeedJitter*(2*rng.Float64()-1)
+	}
+	views, err = cameraPathAt(raw.W, raw.H, side, raw.T, motion, speed, rng)
 	return side, motion, views, err
 }
 

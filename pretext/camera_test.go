@@ -474,3 +474,49 @@ func TestCameraStillOption(t *testing.T) {
 		t.Error("still frames were accepted by a method without a camera term")
 	}
 }
+
+// TestPanSpeedJitter checks that a jitter J spreads the pans' speeds over
+// [1-J, 1+J] of the fixed step (capped where the path would leave the frame),
+// that J = 0 keeps every pan at the fixed step, and that only camera takes it.
+func TestPanSpeedJitter(t *testing.T) {
+	raw := &loader.RawClip{T: 4, H: 40, W: 40, Pix: make([]uint8, 4*40*40*3)}
+	base := PanStep * 40
+	cap := float64(40-CameraSide(40, 40, 4)) / 3 // the longest step whose path fits
+	for _, c := range []struct {
+		jitter, lo, hi float64 // the speeds seen must reach below lo and above hi
+	}{
+		{0, 1, 1},
+		{0.4, 0.7, 1.2},
+	} {
+		rng := rand.New(rand.NewPCG(7, 1))
+		minSpeed, maxSpeed := math.Inf(1), math.Inf(-1)
+		for range 400 {
+			_, motion, views, err := drawCameraMotion(raw, c.jitter, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if motion >= PanDirections {
+				continue // zooms and rolls draw no speed
+			}
+			// corners are whole pixels, so the measured step is within 1/3 px of the drawn one
+			step := math.Hypot(views[3].X-views[0].X, views[3].Y-views[0].Y) / 3
+			speed := step / base
+			minSpeed, maxSpeed = min(minSpeed, speed), max(maxSpeed, speed)
+			if step > cap+0.5 || speed < 1-c.jitter-0.2 {
+				t.Errorf("jitter %g: a pan stepped %.2f px, outside [%.2f, %.2f]", c.jitter, step, (1-c.jitter)*base, cap)
+			}
+		}
+		if c.jitter == 0 && (minSpeed < 0.85 || maxSpeed > 1.15) {
+			t.Errorf("no jitter: pan speeds %.2f-%.2f of the step, want all about 1", minSpeed, maxSpeed)
+		}
+		if c.jitter > 0 && (minSpeed > c.lo || maxSpeed < c.hi) {
+			t.Errorf("jitter %g: pan speeds %.2f-%.2f of the step, want below %.2f and above %.2f", c.jitter, minSpeed, maxSpeed, c.lo, c.hi)
+		}
+	}
+	if _, err := New("speed", Options{PanSpeedJitter: 0.4}); err == nil {
+		t.Error("a pan speed jitter was accepted by a method without a camera term")
+	}
+	if _, err := New("camera", Options{PanSpeedJitter: 1}); err == nil {
+		t.Error("a pan speed jitter of 1 was accepted")
+	}
+}

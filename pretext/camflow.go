@@ -56,7 +56,7 @@ func (m *camFlow) Sampler() loader.Sampler {
 		if err != nil {
 			return loader.Example{}, fmt.Errorf("camflow: %w", err)
 		}
-		side, motion, views, err := drawCameraMotion(clip, rng)
+		side, motion, views, err := drawCameraMotion(clip, 0, rng)
 		if err != nil {
 			return loader.Example{}, fmt.Errorf("camflow: %w", err)
 		}

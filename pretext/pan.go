@@ -26,8 +26,14 @@ const (
 // a straight path at constant speed whose midpoint is drawn at random among
 // those that keep every window inside the frame.
 func PanPath(w, h, side, frames, dir int, rng *rand.Rand) [][2]int {
+	return panPathAt(w, h, side, frames, dir, 1, rng)
+}
+
+// panPathAt is PanPath with the step multiplied by speed (still shrunk where
+// the whole path would not fit in the frame).
+func panPathAt(w, h, side, frames, dir int, speed float64, rng *rand.Rand) [][2]int {
 	short := min(w, h)
-	step := PanStep * float64(short)
+	step := speed * PanStep * float64(short)
 	if frames > 1 {
 		step = min(step, float64(short-side)/float64(frames-1))
 	}

@@ -83,6 +83,10 @@ type Options struct {
 	// the only motion its clips show, as MoSI's pseudo-motions of still
 	// images (Huang et al., CVPR 2021); default false.
 	Still bool
+	// PanSpeedJitter multiplies the speed of each camera pan by a factor
+	// drawn uniformly from [1-j, 1+j] (capped where the path would leave
+	// the frame), as the benchmark's own motions vary in speed; default 0.
+	PanSpeedJitter float64
 }
 
 // WithDefaults returns o with every zero field set to its default.
@@ -128,6 +132,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("pretext: mask ratio %g must be in (0,1)", o.MaskRatio)
 	case !(o.LocalMotion >= 0 && o.LocalMotion <= 1):
 		return fmt.Errorf("pretext: local-motion share %g must be in [0,1]", o.LocalMotion)
+	case !(o.PanSpeedJitter >= 0 && o.PanSpeedJitter < 1):
+		return fmt.Errorf("pretext: pan speed jitter %g must be in [0,1)", o.PanSpeedJitter)
 	}
 	return nil
 }
@@ -186,6 +192,9 @@ func New(spec string, opts Options) (Method, error) {
 	}
 	if opts.LocalMotion > 0 && !hasTerm(terms, "camera") {
 		return nil, fmt.Errorf("pretext: a local-motion share is a camera setting; %q has no camera term", spec)
+	}
+	if opts.PanSpeedJitter > 0 && !hasTerm(terms, "camera") {
+		return nil, fmt.Errorf("pretext: a pan speed jitter is a camera setting; %q has no camera term", spec)
 	}
 	if opts.Still && !hasTerm(terms, "camera") {
 		return nil, fmt.Errorf("pretext: still frames are a camera setting; %q has no camera term", spec)

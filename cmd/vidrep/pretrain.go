@@ -38,6 +38,7 @@ type PretrainCmd struct {
 	Gap         int     `help:"Frames between the clips of a vcop or order tuple." default:"0"`
 	LocalMotion float64 `name:"local-motion" help:"Share of camera clips whose motion shows only through a random window of the view, the rest still (MoSI's static mask)." default:"0"`
 	Still       bool    `name:"still" help:"Camera moves one still frame of each clip (its middle) instead of the clip, so that its motion is the only motion (MoSI's pseudo-motion of still images)."`
+	PanJitter   float64 `name:"pan-speed-jitter" help:"Multiply the speed of each camera pan by a factor drawn from [1-J, 1+J], capped where the path would leave the frame (0: fixed speed)." default:"0"`
 	Seed        uint64  `help:"Seed of initialisation, data order and augmentation." default:"0"`
 	Resume      bool    `help:"Continue the run in --out from its checkpoint."`
 	Dtype       string  `help:"Compute dtype: f32, or bf16 on XLA." default:"f32" enum:"f32,bf16"`
@@ -64,7 +65,7 @@ func (c *PretrainCmd) Run() error {
 		Epochs: c.Epochs, Steps: c.Steps, Batch: c.Batch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 		LR: c.LR, WeightDecay: c.WD, Warmup: c.Warmup, Seed: c.Seed, Resume: c.Resume,
 		Workers: workers, Backend: c.Backend, DType: c.Dtype, Version: version, Quiet: c.Quiet,
-		Pretext: pretext.Options{Temperature: c.Temp, Momentum: c.Moment, QueueSize: c.Queue, MaskRatio: c.Mask, Clips: c.Clips, Gap: c.Gap, NoFlip: c.NoFlip, LocalMotion: c.LocalMotion, Still: c.Still},
+		Pretext: pretext.Options{Temperature: c.Temp, Momentum: c.Moment, QueueSize: c.Queue, MaskRatio: c.Mask, Clips: c.Clips, Gap: c.Gap, NoFlip: c.NoFlip, LocalMotion: c.LocalMotion, Still: c.Still, PanSpeedJitter: c.PanJitter},
 	})
 	if err != nil {
 		return err

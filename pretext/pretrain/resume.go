@@ -46,8 +46,9 @@ func definingSettings(c Config) []train.Setting {
 		{Name: "--clips", Key: "info.clips", Value: c.Pretext.Clips}, // 0: the method's default
 		{Name: "--gap", Key: "info.gap", Value: c.Pretext.Gap},
 		{Name: "--no-flip", Key: "info.no_flip", Value: c.Pretext.NoFlip},
-		{Name: "--local-motion", Key: "info.local_motion", Value: c.Pretext.LocalMotion, Old: 0.0}, // once recorded only when set
-		{Name: "--still", Key: "info.still", Value: c.Pretext.Still, Old: false}, // absent in records older than the flag
+		{Name: "--local-motion", Key: "info.local_motion", Value: c.Pretext.LocalMotion, Old: 0.0},            // once recorded only when set
+		{Name: "--still", Key: "info.still", Value: c.Pretext.Still, Old: false},                              // absent in records older than the flag
+		{Name: "--pan-speed-jitter", Key: "info.pan_speed_jitter", Value: c.Pretext.PanSpeedJitter, Old: 0.0}, // absent in records older than the flag
 		{Name: "Pretext.Hidden", Key: "info.hidden", Value: p.Hidden},
 		{Name: "Pretext.ProjDim", Key: "info.proj_dim", Value: p.ProjDim},
 		{Name: "--lr", Key: "config.lr", Value: c.LR},
