@@ -478,6 +478,9 @@ func environment(res *Results) string {
 	if c.PretrainLocalMotion > 0 {
 		local = fmt.Sprintf(", camera motion local in %g of clips", c.PretrainLocalMotion)
 	}
+	if c.PretrainPanSpeedJitter > 0 {
+		local += fmt.Sprintf(", camera pans at %g-%g of their speed", 1-c.PretrainPanSpeedJitter, 1+c.PretrainPanSpeedJitter)
+	}
 	if c.PretrainCandidates > 1 {
 		local += fmt.Sprintf(", best of %d candidates", c.PretrainCandidates)
 	}

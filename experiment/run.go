@@ -70,6 +70,10 @@ type Config struct {
 	// motion shows only through a window of the view
 	// (pretext.Options.LocalMotion); methods without a camera term ignore it.
 	PretrainLocalMotion float64
+	// PretrainPanSpeedJitter multiplies each camera pan's speed by a factor
+	// drawn from [1-J, 1+J] (pretext.Options.PanSpeedJitter); methods
+	// without a camera term ignore it.
+	PretrainPanSpeedJitter float64
 	// PretrainSeeds is how many times each method (and the supervised
 	// source) is pretrained, with seeds 1, 2, ...; the cells of seed s use
 	// pretraining s mod PretrainSeeds, so that their spread holds the
@@ -161,6 +165,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PretrainLocalMotion > 0 && !slices.ContainsFunc(c.Methods, func(m string) bool { return pretext.HasTerm(m, "camera") }) {
 		return c, cli.Usagef("experiment: --pretrain-local-motion is a camera setting, and no method in --methods has a camera term")
+	}
+	if !(c.PretrainPanSpeedJitter >= 0 && c.PretrainPanSpeedJitter < 1) {
+		return c, cli.Usagef("experiment: --pretrain-pan-speed-jitter must be in [0,1)")
+	}
+	if c.PretrainPanSpeedJitter > 0 && !slices.ContainsFunc(c.Methods, func(m string) bool { return pretext.HasTerm(m, "camera") }) {
+		return c, cli.Usagef("experiment: --pretrain-pan-speed-jitter is a camera setting, and no method in --methods has a camera term")
 	}
 	if c.Jobs < 0 {
 		return c, cli.Usagef("experiment: --jobs must be 0 (automatic) or more")
@@ -727,6 +737,7 @@ func (c Config) pretextOptions(method string) pretext.Options {
 	o := pretext.Options{NoFlip: c.NoFlip}
 	if pretext.HasTerm(method, "camera") {
 		o.LocalMotion = c.PretrainLocalMotion
+		o.PanSpeedJitter = c.PretrainPanSpeedJitter
 	}
 	return o
 }

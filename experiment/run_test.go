@@ -16,6 +16,7 @@ import (
 	"github.com/vidrep/vidrep/evaluate"
 	"github.com/vidrep/vidrep/internal/browsercheck"
 	"github.com/vidrep/vidrep/internal/cli"
+	"github.com/vidrep/vidrep/pretext"
 	"github.com/vidrep/vidrep/synth"
 	"github.com/vidrep/vidrep/train"
 )
@@ -200,8 +201,14 @@ func TestSettingsGuardStaleWork(t *testing.T) {
 	if err := local.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainLocalMotion") {
 		t.Errorf("a local camera motion: error %v, want a refusal naming PretrainLocalMotion", err)
 	}
+	jitter := fixed
+	jitter.PretrainPanSpeedJitter = 0.4
+	if err := jitter.checkSettings(); err == nil || !strings.Contains(err.Error(), "PretrainPanSpeedJitter") {
+		t.Errorf("a pan speed jitter: error %v, want a refusal naming PretrainPanSpeedJitter", err)
+	}
 	if b, err := os.ReadFile(filepath.Join(out, SettingsFile)); err != nil || strings.Contains(string(b), "PretrainWarmup") ||
-		strings.Contains(string(b), "PretrainSeeds") || strings.Contains(string(b), "PretrainLocalMotion") {
+		strings.Contains(string(b), "PretrainSeeds") || strings.Contains(string(b), "PretrainLocalMotion") ||
+		strings.Contains(string(b), "PretrainPanSpeedJitter") {
 		t.Errorf("no warm-up, one pretraining and no local motion are recorded by leaving the fields out, as records older than them do: %s (%v)", b, err)
 	}
 	old := filepath.Join(t.TempDir(), "old")
@@ -246,28 +253,43 @@ func TestSettingsFollowAMovedDirectory(t *testing.T) {
 	}
 }
 
-func TestLocalMotionReachesOnlyCameraPretrainings(t *testing.T) {
-	c := tinyConfig("data", t.TempDir())
-	c.PretrainLocalMotion = 0.5
-	for _, tc := range []struct {
-		method string
-		want   float64
-	}{{"camera", 0.5}, {"camera+rotation", 0.5}, {"pan", 0}, {"moco", 0}} {
-		if got := c.pretextOptions(tc.method).LocalMotion; got != tc.want {
-			t.Errorf("%s: local-motion share %g, want %g", tc.method, got, tc.want)
+// TestCameraSettingsReachOnlyCameraPretrainings checks each camera-only
+// pretraining setting: it reaches the methods with a camera term, is refused
+// without one, and is refused out of its range.
+func TestCameraSettingsReachOnlyCameraPretrainings(t *testing.T) {
+	for _, setting := range []struct {
+		name string
+		set  func(*Config, float64)
+		get  func(pretext.Options) float64
+		bad  []float64
+	}{
+		{"local motion", func(c *Config, v float64) { c.PretrainLocalMotion = v },
+			func(o pretext.Options) float64 { return o.LocalMotion }, []float64{-0.5, 2}},
+		{"pan speed jitter", func(c *Config, v float64) { c.PretrainPanSpeedJitter = v },
+			func(o pretext.Options) float64 { return o.PanSpeedJitter }, []float64{-0.5, 1}},
+	} {
+		c := tinyConfig("data", t.TempDir())
+		setting.set(&c, 0.5)
+		for _, tc := range []struct {
+			method string
+			want   float64
+		}{{"camera", 0.5}, {"camera+rotation", 0.5}, {"pan", 0}, {"moco", 0}} {
+			if got := setting.get(c.pretextOptions(tc.method)); got != tc.want {
+				t.Errorf("%s, %s: %g, want %g", setting.name, tc.method, got, tc.want)
+			}
 		}
-	}
-	if _, err := c.withDefaults(); err == nil { // tinyConfig pretrains arrow only
-		t.Error("a local-motion share was accepted with no camera method")
-	}
-	c.Methods = []string{"arrow", "camera"}
-	if _, err := c.withDefaults(); err != nil {
-		t.Errorf("a local-motion share with a camera method: %v", err)
-	}
-	for _, bad := range []float64{-0.5, 2} {
-		c.PretrainLocalMotion = bad
-		if _, err := c.withDefaults(); err == nil {
-			t.Errorf("local-motion share %g accepted", bad)
+		if _, err := c.withDefaults(); err == nil { // tinyConfig pretrains arrow only
+			t.Errorf("a %s was accepted with no camera method", setting.name)
+		}
+		c.Methods = []string{"arrow", "camera"}
+		if _, err := c.withDefaults(); err != nil {
+			t.Errorf("a %s with a camera method: %v", setting.name, err)
+		}
+		for _, bad := range setting.bad {
+			setting.set(&c, bad)
+			if _, err := c.withDefaults(); err == nil {
+				t.Errorf("%s %g accepted", setting.name, bad)
+			}
 		}
 	}
 }

@@ -37,6 +37,7 @@ type cellSettings struct {
 	PretrainSeeds                    int     `json:",omitempty"` // recorded when above 1: older records had one pretraining
 	PretrainCandidates               int     `json:",omitempty"` // recorded when above 1: older records had one candidate
 	PretrainLocalMotion              float64 `json:",omitempty"` // absent in records older than the field, which had none
+	PretrainPanSpeedJitter           float64 `json:",omitempty"` // absent in records older than the field, which had none
 	SupervisedEpochs                 int
 	FinetuneEpochs, FinetuneBatch    int
 	FinetuneLR                       float64
@@ -69,7 +70,7 @@ func (c Config) cellSettings() cellSettings {
 		PretrainWithTrain: c.PretrainWithTrain, PretrainEpochs: c.PretrainEpochs, PretrainBatch: c.PretrainBatch,
 		PretrainLR: c.PretrainLR, PretrainWarmup: c.PretrainWarmup, PretrainSeeds: recordedCount(c.PretrainSeeds),
 		PretrainCandidates:  recordedCount(c.PretrainCandidates),
-		PretrainLocalMotion: c.PretrainLocalMotion, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
+		PretrainLocalMotion: c.PretrainLocalMotion, PretrainPanSpeedJitter: c.PretrainPanSpeedJitter, SupervisedEpochs: c.SupervisedEpochs, FinetuneEpochs: c.FinetuneEpochs,
 		FinetuneBatch: c.FinetuneBatch, FinetuneLR: c.FinetuneLR, EvalClips: c.EvalClips, EvalCrops: c.EvalCrops,
 		DType: c.DType,
 	}
