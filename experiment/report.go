@@ -270,14 +270,13 @@ func verdict(res *Results) string {
 		how := fmt.Sprintf("the best of %d runs, chosen by pretext accuracy without labels,", n)
 		chosen, eachChosen = ", as "+how, ", each "+how
 	}
-	pretrained := "each method pretrained once" + chosen + " and shared by every seed"
+	seeds, shared := fmt.Sprintf("%d seeds", res.Config.Seeds), "shared by every seed"
+	if res.Config.Seeds == 1 {
+		seeds, shared = "1 seed", "used by that seed"
+	}
+	pretrained := "each method pretrained once" + chosen + " and " + shared
 	if n := res.Config.pretrainings(); n > 1 {
 		pretrained = fmt.Sprintf("each method pretrained %d times%s and the seeds spread over the pretrainings", n, eachChosen)
-	}
-	seeds := fmt.Sprintf("%d seeds", res.Config.Seeds)
-	if res.Config.Seeds == 1 {
-		seeds = "1 seed"
-		pretrained = strings.Replace(pretrained, "shared by every seed", "used by that seed", 1)
 	}
 	return fmt.Sprintf("At the smallest label budget (%s), over %s, with %s: %s. Every method's number is below, whether it helps or not.",
 		smallest, seeds, pretrained, strings.Join(parts, "; "))

@@ -163,13 +163,14 @@ func (c Config) withDefaults() (Config, error) {
 	if !(c.PretrainLocalMotion >= 0 && c.PretrainLocalMotion <= 1) {
 		return c, cli.Usagef("experiment: --pretrain-local-motion must be a share in [0,1]")
 	}
-	if c.PretrainLocalMotion > 0 && !slices.ContainsFunc(c.Methods, func(m string) bool { return pretext.HasTerm(m, "camera") }) {
-		return c, cli.Usagef("experiment: --pretrain-local-motion is a camera setting, and no method in --methods has a camera term")
-	}
 	if !(c.PretrainPanSpeedJitter >= 0 && c.PretrainPanSpeedJitter < 1) {
 		return c, cli.Usagef("experiment: --pretrain-pan-speed-jitter must be in [0,1)")
 	}
-	if c.PretrainPanSpeedJitter > 0 && !slices.ContainsFunc(c.Methods, func(m string) bool { return pretext.HasTerm(m, "camera") }) {
+	hasCamera := slices.ContainsFunc(c.Methods, func(m string) bool { return pretext.HasTerm(m, "camera") })
+	if c.PretrainLocalMotion > 0 && !hasCamera {
+		return c, cli.Usagef("experiment: --pretrain-local-motion is a camera setting, and no method in --methods has a camera term")
+	}
+	if c.PretrainPanSpeedJitter > 0 && !hasCamera {
 		return c, cli.Usagef("experiment: --pretrain-pan-speed-jitter is a camera setting, and no method in --methods has a camera term")
 	}
 	if c.Jobs < 0 {
@@ -397,6 +398,24 @@ type initReady struct {
 	done   chan struct{}
 	dir    string
 	failed bool
+	// kept is the choice among the pretraining's candidates, made once
+	// for all its cells; only the first candidate's entry uses it.
+	kept candidateChoice
+}
+
+// candidateChoice is pickCandidate's answer for one pretraining, computed
+// by whichever caller needs it first.
+type candidateChoice struct {
+	once   sync.Once
+	index  int
+	scores []float64
+	err    error
+}
+
+// pick returns pickCandidate(dirs), computing it on the first call only.
+func (k *candidateChoice) pick(dirs []string) (int, []float64, error) {
+	k.once.Do(func() { k.index, k.scores, k.err = pickCandidate(dirs) })
+	return k.index, k.scores, k.err
 }
 
 // runGrid runs (or reuses) every pretraining, then every cell, Jobs at a
@@ -456,40 +475,38 @@ func (c Config) runGrid(ctx context.Context, res *Results, cells []Cell) ([]Cell
 	if err != nil {
 		return nil, err
 	}
-	if err := markKept(infos); err != nil {
+	if err := c.markKept(jobs, infos, ready); err != nil {
 		return nil, err
 	}
 	res.Pretrains = append(res.Pretrains, infos...)
 	return results, nil
 }
 
-// markKept scores the candidates of every pretraining that has several and
-// marks the one its cells use (pickCandidate's choice, as in initDir).
-func markKept(infos []PretrainInfo) error {
-	groups := map[pretrainJob][]int{} // a pretraining (cand 0) -> its candidates' indexes into infos
-	var order []pretrainJob
-	for i, p := range infos {
-		if p.Candidate == 0 {
+// markKept records, for every pretraining with several candidates, each
+// candidate's score and which one its cells use (the choice initDir made,
+// or makes now for a pretraining no cell used). infos[i] is jobs[i]'s run.
+func (c Config) markKept(jobs []pretrainJob, infos []PretrainInfo, ready map[pretrainJob]*initReady) error {
+	index := make(map[pretrainJob]int, len(jobs))
+	for i, j := range jobs {
+		index[j] = i
+	}
+	for _, first := range jobs {
+		n := c.candidates(first.init)
+		if first.cand != 0 || n == 1 {
 			continue
 		}
-		key := pretrainJob{init: p.Init, k: p.Seed - 1}
-		if groups[key] == nil {
-			order = append(order, key)
+		idx := make([]int, n)
+		dirs := make([]string, n)
+		for cand := range n {
+			idx[cand] = index[pretrainJob{first.init, first.k, cand}]
+			dirs[cand] = infos[idx[cand]].RunDir
 		}
-		groups[key] = append(groups[key], i)
-	}
-	for _, key := range order {
-		idx := groups[key]
-		dirs := make([]string, len(idx))
-		for n, i := range idx {
-			dirs[n] = infos[i].RunDir
-		}
-		kept, scores, err := pickCandidate(dirs)
+		kept, scores, err := ready[first].kept.pick(dirs)
 		if err != nil {
 			return err
 		}
-		for n, i := range idx {
-			score, isKept := scores[n], n == kept
+		for cand, i := range idx {
+			score, isKept := scores[cand], cand == kept
 			infos[i].Score, infos[i].Kept = &score, &isKept
 		}
 	}
@@ -542,7 +559,7 @@ func (c Config) initDir(ctx context.Context, cell Cell, ready map[pretrainJob]*i
 	if len(dirs) == 1 {
 		return dirs[0], nil
 	}
-	kept, _, err := pickCandidate(dirs)
+	kept, _, err := ready[pretrainJob{cell.Init, k, 0}].kept.pick(dirs)
 	if err != nil {
 		return "", err
 	}
