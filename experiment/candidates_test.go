@@ -17,8 +17,19 @@ import (
 
 // writeMetrics writes a metrics.jsonl into a new directory: per (loss,
 // accuracy) pair, a step record with other numbers (only epochs may count)
-// and an epoch record with these; a negative accuracy leaves it out.
+// and an epoch record with these, each epoch one step long; a negative
+// accuracy leaves it out.
 func writeMetrics(t *testing.T, epochs [][2]float64) string {
+	t.Helper()
+	ends := make([]int, len(epochs))
+	for i := range ends {
+		ends[i] = i + 1
+	}
+	return writeEpochs(t, epochs, ends)
+}
+
+// writeEpochs is writeMetrics with epoch i ending at step ends[i].
+func writeEpochs(t *testing.T, epochs [][2]float64, ends []int) string {
 	t.Helper()
 	dir := t.TempDir()
 	var buf bytes.Buffer
@@ -28,8 +39,8 @@ func writeMetrics(t *testing.T, epochs [][2]float64) string {
 		if e[1] >= 0 {
 			acc, stepAcc = &e[1], new(float64)
 		}
-		step := train.Record{Kind: "step", Step: i + 1, Epoch: i + 1, Loss: e[0] + 10, Accuracy: stepAcc}
-		epoch := train.Record{Kind: "epoch", Step: i + 1, Epoch: i + 1, Loss: e[0], Accuracy: acc}
+		step := train.Record{Kind: "step", Step: ends[i], Epoch: i + 1, Loss: e[0] + 10, Accuracy: stepAcc}
+		epoch := train.Record{Kind: "epoch", Step: ends[i], Epoch: i + 1, Loss: e[0], Accuracy: acc}
 		if err := enc.Encode(step); err != nil {
 			t.Fatal(err)
 		}
@@ -44,21 +55,32 @@ func writeMetrics(t *testing.T, epochs [][2]float64) string {
 }
 
 // TestCandidateScore checks the number that picks a pretraining's
-// candidate against hand-computed means: the last five epochs' accuracy,
-// minus their loss for an objective without accuracy, fewer epochs when the
-// run had fewer, and an error naming the file when it has no epoch.
+// candidate against hand-computed means: the accuracy of the final epochs
+// that hold at least 90 steps, weighted by their steps, minus their loss for
+// an objective without accuracy, every epoch when the run had fewer steps,
+// and an error naming the file when it has no epoch.
 func TestCandidateScore(t *testing.T) {
+	every := func(n, steps int) []int {
+		ends := make([]int, n)
+		for i := range ends {
+			ends[i] = (i + 1) * steps
+		}
+		return ends
+	}
 	cases := []struct {
 		name   string
 		epochs [][2]float64 // (loss, accuracy) per epoch
+		ends   []int        // the step each epoch ends at
 		want   float64
 	}{
-		{"last five epochs' accuracy", [][2]float64{{3, 0.9}, {3, 0.9}, {1, 0.1}, {1, 0.2}, {1, 0.3}, {1, 0.4}, {1, 0.5}}, 0.3},
-		{"fewer epochs than five", [][2]float64{{2, 0.5}, {1, 0.7}}, 0.6},
-		{"no accuracy: minus the mean loss", [][2]float64{{9, -1}, {2, -1}, {4, -1}, {3, -1}, {1, -1}, {5, -1}}, -3},
+		{"18 steps an epoch: the last five", [][2]float64{{3, 0.9}, {3, 0.9}, {1, 0.1}, {1, 0.2}, {1, 0.3}, {1, 0.4}, {1, 0.5}}, every(7, 18), 0.3},
+		{"75 steps an epoch: the last two", [][2]float64{{3, 0.9}, {3, 0.9}, {1, 0.1}, {1, 0.2}, {1, 0.3}, {1, 0.4}, {1, 0.5}}, every(7, 75), 0.45},
+		{"a short last epoch weighs its steps", [][2]float64{{1, 0.9}, {1, 0.2}, {1, 0.8}}, []int{75, 150, 180}, (75*0.2 + 30*0.8) / 105},
+		{"fewer steps than 90: every epoch", [][2]float64{{2, 0.5}, {1, 0.7}}, every(2, 18), 0.6},
+		{"no accuracy: minus the mean loss", [][2]float64{{9, -1}, {2, -1}, {4, -1}, {3, -1}, {1, -1}, {5, -1}}, every(6, 18), -3},
 	}
 	for _, c := range cases {
-		got, err := candidateScore(writeMetrics(t, c.epochs))
+		got, err := candidateScore(writeEpochs(t, c.epochs, c.ends))
 		if err != nil || math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("%s: got %v, %v; want %v", c.name, got, err, c.want)
 		}

@@ -349,7 +349,7 @@ func pretrainTable(ps []PretrainInfo) *report.Table {
 	cols := []string{"init", "seed", "steps", "final loss", "pretext accuracy %", "wall s", "clips/s"}
 	candidates := slices.ContainsFunc(ps, func(p PretrainInfo) bool { return p.Candidate > 0 })
 	if candidates {
-		cols = append(cols, "candidate", "run seed", "selection score: pretext accuracy % of the last 5 epochs (or minus their loss)", "kept")
+		cols = append(cols, "candidate", "run seed", "selection score: pretext accuracy % of the final epochs holding 90 steps (or minus their loss)", "kept")
 	}
 	t := report.NewTable("", cols...)
 	t.Decimals = 2

@@ -38,7 +38,7 @@ type ExperimentCmd struct {
 	PretrainLocalMotion float64 `name:"pretrain-local-motion" default:"0" help:"Share of camera pretraining clips whose motion shows only through a random window of the view (pretrain --local-motion)."`
 	PretrainPanJitter   float64 `name:"pretrain-pan-speed-jitter" default:"0" help:"Multiply the speed of each camera pan by a factor drawn from [1-J, 1+J] (pretrain --pan-speed-jitter)."`
 	PretrainSeeds       int     `name:"pretrain-seeds" default:"1" help:"Pretrainings of each method and of the supervised source, seeded 1, 2, ...: the cells of seed s use pretraining s mod N, so that the error bars hold the pretraining's own spread; must divide --seeds."`
-	PretrainCandidates  int     `name:"pretrain-candidates" default:"1" help:"Runs of each self-supervised pretraining, with other seeds, of which the cells use the one with the highest pretext accuracy over its last 5 epochs (lowest loss without accuracy); no label is read. The supervised source is trained once."`
+	PretrainCandidates  int     `name:"pretrain-candidates" default:"1" help:"Runs of each self-supervised pretraining, with other seeds, of which the cells use the one with the highest pretext accuracy over its final epochs holding 90 steps or more (lowest loss without accuracy); no label is read. The supervised source is trained once."`
 	FinetuneEpochs      int     `name:"finetune-epochs" default:"10" help:"Epochs of each fine-tuning (and of the linear probe's head)."`
 	FinetuneBatch       int     `name:"finetune-batch" default:"16" help:"Clips per fine-tuning batch."`
 	FinetuneLR          float64 `name:"finetune-lr" default:"1e-3" help:"Peak learning rate of fine-tuning."`
