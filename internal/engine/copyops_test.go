@@ -87,6 +87,7 @@ var sliceCases = []sliceCase{
 	{"one element", []int{4, 4}, []int{2, 3}, []int{3, 4}, []int{1, 1}},
 	{"rank 1", []int{100}, []int{7}, []int{90}, []int{1}},
 	{"stem tap (three channels, stride 2)", []int{2, 3, 9, 9, 3}, []int{0, 0, 1, 0, 0}, []int{2, 3, 9, 9, 3}, []int{1, 1, 2, 2, 1}},
+	{"short runs off an 8-byte boundary", []int{4, 6, 4}, []int{0, 1, 1}, []int{4, 6, 3}, []int{1, 2, 1}},
 }
 
 // naiveSlice is the reference: every output element read by its index.
@@ -195,9 +196,10 @@ type transposeCase struct {
 	perm []int
 }
 
-// The cases cover the engine patch's two fast paths (the innermost axis kept,
-// and a swap of two merged axes under an optional batch axis, in tiles that
-// do not divide the sides) and what it leaves to the backend.
+// The cases cover the engine patch's fast paths (the innermost axis kept; a
+// swap of two merged axes under an optional batch axis, in tiles that do not
+// divide the sides, or, with at most 32 columns, in stretches of 64 rows that
+// do not divide them either) and what it leaves to the backend.
 var transposeCases = []transposeCase{
 	{"matrix", []int{37, 19}, []int{1, 0}},
 	{"batched matrices", []int{3, 20, 17}, []int{0, 2, 1}},
@@ -209,6 +211,10 @@ var transposeCases = []transposeCase{
 	{"merged batch axes", []int{2, 3, 20, 17}, []int{0, 1, 3, 2}},
 	{"runs under three axes", []int{2, 3, 4, 5, 16}, []int{3, 1, 0, 2, 4}},
 	{"size-one gap", []int{4, 1, 8, 16}, []int{2, 1, 0, 3}},
+	{"narrow matrix, several stretches", []int{150, 24}, []int{1, 0}},
+	{"batched narrow matrices", []int{2, 130, 8}, []int{0, 2, 1}},
+	{"wide matrix", []int{40, 45}, []int{1, 0}},
+	{"batched wide matrices", []int{2, 17, 40}, []int{0, 2, 1}},
 }
 
 // naiveTranspose is the reference: every output element read by its index.
