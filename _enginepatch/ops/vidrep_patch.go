@@ -74,16 +74,23 @@ func copyRuns(dst, src []byte, offset, run int, outer, step []int) {
 	idx := make([]int, len(outer))
 	for out := 0; out < len(dst); out += run {
 		copy(dst[out:out+run], src[offset:offset+run])
-		for i := len(outer) - 1; i >= 0; i-- {
-			idx[i]++
-			offset += step[i]
-			if idx[i] < outer[i] {
-				break
-			}
-			offset -= outer[i] * step[i]
-			idx[i] = 0
-		}
+		offset = nextRun(idx, outer, step, offset)
 	}
+}
+
+// nextRun moves the odometer idx over outer to the next run and returns
+// offset moved by the steps of the axes that turned.
+func nextRun(idx, outer, step []int, offset int) int {
+	for i := len(outer) - 1; i >= 0; i-- {
+		idx[i]++
+		offset += step[i]
+		if idx[i] < outer[i] {
+			break
+		}
+		offset -= outer[i] * step[i]
+		idx[i] = 0
+	}
+	return offset
 }
 
 // asWords views b, a buffer's bytes, as words of W; ok is false when b does

@@ -119,15 +119,7 @@ func copyRunWords[W uint32 | uint64](dst, src []byte, offset, run int, outer, st
 		for k := range from {
 			to[k] = from[k]
 		}
-		for i := len(outer) - 1; i >= 0; i-- {
-			idx[i]++
-			at += wordStep[i]
-			if idx[i] < outer[i] {
-				break
-			}
-			at -= outer[i] * wordStep[i]
-			idx[i] = 0
-		}
+		at = nextRun(idx, outer, wordStep, at)
 	}
 	return true
 }
