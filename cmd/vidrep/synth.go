@@ -26,6 +26,7 @@ type SynthCmd struct {
 	Seed          int64  `default:"1" help:"Random seed: the same seed gives the same benchmark."`
 	Codec         string `default:"h264" enum:"h264,mpeg4" help:"h264 (.mp4) or mpeg4 (XviD .avi, like UCF101)."`
 	Workers       int    `default:"0" help:"Parallel workers (0: one per CPU)."`
+	Quiet         bool   `help:"No progress bar."`
 
 	Distractors int     `default:"2" group:"Nuisance" help:"Most moving distractor objects per clip."`
 	Shake       float64 `default:"0.01" group:"Nuisance" help:"Camera shake (standard deviation, fraction of the frame side)."`
@@ -45,7 +46,7 @@ func (c *SynthCmd) config() synth.Config {
 	return synth.Config{
 		Out: c.Out, Classes: c.Classes, TrainPerClass: c.TrainPerClass, TestPerClass: c.TestPerClass,
 		ClipsPerGroup: c.ClipsPerGroup, Unlabeled: c.Unlabeled, Frames: c.Frames, Size: c.Size, FPS: c.FPS,
-		Seed: c.Seed, Codec: c.Codec, Workers: c.Workers, Progress: true,
+		Seed: c.Seed, Codec: c.Codec, Workers: c.Workers, Progress: !c.Quiet,
 		Nuisance: synth.Nuisance{Distractors: c.Distractors, Shake: c.Shake, Noise: c.Noise, Occlusion: c.Occlusion,
 			SpeedMin: c.SpeedMin, SpeedMax: c.SpeedMax, Background: c.Background, Texture: c.Texture, Friction: c.Friction},
 	}

@@ -44,6 +44,9 @@ func TestSynthFlagDefaults(t *testing.T) {
 	if got := c.config(); !reflect.DeepEqual(got, want) {
 		t.Errorf("flags give\n%+v\nDefaultConfig gives\n%+v", got, want)
 	}
+	if c, _, err := parseSynth(t, "synth", "--out", "d", "--quiet"); err != nil || c.config().Progress {
+		t.Errorf("synth --quiet: err %v, progress bar %v; want no bar", err, err == nil && c.config().Progress)
+	}
 }
 
 func TestSynthCommand(t *testing.T) {
