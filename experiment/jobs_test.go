@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -313,7 +314,7 @@ func TestRunParallelKeepsRealErrors(t *testing.T) {
 // about it must reach the log once per experiment, not once per cell.
 func TestOnceLogfSaysEachLineOnce(t *testing.T) {
 	var buf bytes.Buffer
-	logf := onceLogf(&buf)
+	logf := onceLogf(&buf, "")
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -334,5 +335,34 @@ func TestOnceLogfSaysEachLineOnce(t *testing.T) {
 		if strings.Count(buf.String(), w+"\n") != 1 {
 			t.Errorf("%q appears %d times in:\n%s", w, strings.Count(buf.String(), w+"\n"), buf.String())
 		}
+	}
+}
+
+// TestWarningsAreFiledOnceAcrossRuns: a resumed experiment's report must list
+// the warnings of the runs before the interruption too, each once.
+func TestWarningsAreFiledOnceAcrossRuns(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "exp", WarningsFile)
+	var first, second bytes.Buffer
+	logf := onceLogf(&first, file)
+	logf("loader: skipping %s", "a.mp4")
+	logf("loader: skipping %s", "b.mp4")
+	logf("loader: skipping %s", "a.mp4")
+	logf = onceLogf(&second, file) // the same experiment, run again
+	logf("loader: skipping %s", "a.mp4")
+	logf("warning: %s", "--labels 5/class: class Orbit has 3 videos")
+	want := []string{"loader: skipping a.mp4", "loader: skipping b.mp4", "warning: --labels 5/class: class Orbit has 3 videos"}
+	if got := readWarnings(file); !slices.Equal(got, want) {
+		t.Errorf("%s holds %q, want %q", WarningsFile, got, want)
+	}
+	if !strings.Contains(second.String(), "vidrep: loader: skipping a.mp4\n") {
+		t.Errorf("the second run did not say its warning on the terminal:\n%s", second.String())
+	}
+	doc, err := buildDoc(&Results{Config: Config{Out: filepath.Dir(file)}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := doc.Markdown()
+	if !strings.Contains(md, "## Warnings") || !strings.Contains(md, "loader: skipping b.mp4") || !strings.Contains(md, "class Orbit has 3 videos") {
+		t.Errorf("the report lists no warnings:\n%s", md)
 	}
 }

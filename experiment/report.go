@@ -239,6 +239,11 @@ func buildDoc(res *Results, classes int) (*report.Doc, error) {
 	}
 	doc.Heading(2, "Every run")
 	doc.Table(cellsTable(res.Cells, cfg.Out))
+	if warnings := readWarnings(filepath.Join(cfg.Out, WarningsFile)); len(warnings) > 0 {
+		doc.Heading(2, "Warnings")
+		doc.Paragraph("What the runs reported about the data, once each (%s holds them too):", WarningsFile)
+		doc.List(warnings...)
+	}
 	doc.Heading(2, "Environment")
 	doc.Pre(environment(res))
 	return doc, nil

@@ -188,7 +188,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Runtime.Logf == nil {
 		// Every cell loads the same data: its warnings (a short class, a
 		// video the loader skips) are said once, not once per cell.
-		c.Runtime.Logf = onceLogf(c.Log)
+		c.Runtime.Logf = onceLogf(c.Log, filepath.Join(c.Out, WarningsFile))
 	}
 	return c, nil
 }
@@ -219,6 +219,24 @@ func (c Config) checkLists() error {
 	return nil
 }
 
+// checkPretrainPool refuses, before any work starts, a pretraining batch
+// larger than the videos the self-supervised pretrainings read: each would
+// fail only after the cells that need no pretraining had run, naming
+// pretrain's own --batch flag.
+func (c Config) checkPretrainPool() error {
+	if len(c.Methods) == 0 {
+		return nil
+	}
+	n, err := pretrain.PoolSize(c.Data, c.Format, c.Split, c.PretrainWithTrain)
+	if err != nil {
+		return err
+	}
+	if n < c.PretrainBatch {
+		return cli.Usagef("experiment: %s has %d videos to pretrain on, fewer than --pretrain-batch %d; lower --pretrain-batch", c.Data, n, c.PretrainBatch)
+	}
+	return nil
+}
+
 // repeated returns the first value that occurs twice in list.
 func repeated(list []string) (string, bool) {
 	seen := map[string]bool{}
@@ -231,21 +249,75 @@ func repeated(list []string) (string, bool) {
 	return "", false
 }
 
+// WarningsFile, in an experiment directory, holds every distinct warning its
+// runs gave (a video the loader skipped, a class short of a budget, ...),
+// one a line, across interrupted and resumed runs: the report lists them.
+const WarningsFile = "warnings.txt"
+
 // onceLogf returns a Logf that writes each distinct line to w once, as
-// "vidrep: LINE"; safe for concurrent runs.
-func onceLogf(w io.Writer) func(format string, args ...any) {
+// "vidrep: LINE", and, when file is not "", appends it to file unless the
+// file already holds it (a line said by an earlier, interrupted run); safe
+// for concurrent runs. A file that cannot be written is said once on w; the
+// lines still reach w.
+func onceLogf(w io.Writer, file string) func(format string, args ...any) {
 	var mu sync.Mutex
 	said := map[string]bool{}
+	var filed map[string]bool // nil until the file is read
 	return func(format string, args ...any) {
-		line := fmt.Sprintf(format, args...)
+		line := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
 		mu.Lock()
 		defer mu.Unlock()
 		if said[line] {
 			return
 		}
 		said[line] = true
-		fmt.Fprintf(w, "vidrep: %s\n", strings.TrimRight(line, "\n"))
+		fmt.Fprintf(w, "vidrep: %s\n", line)
+		if file == "" {
+			return
+		}
+		if filed == nil {
+			filed = map[string]bool{}
+			for _, l := range readWarnings(file) {
+				filed[l] = true
+			}
+		}
+		if filed[line] {
+			return
+		}
+		if err := appendLine(file, line); err != nil {
+			fmt.Fprintf(w, "vidrep: warning: the report will not list this warning: %v\n", err)
+			file = ""
+			return
+		}
+		filed[line] = true
 	}
+}
+
+// readWarnings returns the lines of an experiment's warnings file (none
+// when it does not exist).
+func readWarnings(file string) []string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	return strings.FieldsFunc(string(b), func(r rune) bool { return r == '\n' })
+}
+
+// appendLine appends line and a newline to file, creating it (and its
+// directory) if needed.
+func appendLine(file, line string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(f, line); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // lockedWriter serialises the writes of concurrent runs to one writer.
@@ -310,6 +382,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	if err := cfg.checkSettings(); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkPretrainPool(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -752,7 +827,7 @@ func (c Config) pretrainOnce(ctx context.Context, j pretrainJob) (PretrainInfo, 
 			Epochs: c.PretrainEpochs, Batch: c.PretrainBatch, Frames: c.Frames, Stride: c.Stride, Size: c.Size,
 			LR: c.PretrainLR, Warmup: c.PretrainWarmup, Seed: runSeed(j.k, j.cand), Resume: exists(filepath.Join(dir, train.CheckpointFile)),
 			Workers: c.Workers, Backend: c.Backend, DType: c.DType, Quiet: c.Quiet, Version: c.Version, Opener: c.Opener,
-			Pretext: c.pretextOptions(method),
+			Pretext: c.pretextOptions(method), Logf: c.Runtime.Logf,
 		})
 		return err
 	})

@@ -129,6 +129,27 @@ func modTimes(t *testing.T, paths ...string) []time.Time {
 // TestRunBF16NeedsXLA checks that --dtype reaches the pretrainings, the
 // supervised source training and the fine-tuning cells: bf16 on the Go
 // backend is refused at each, in the step named, with a line naming the fix.
+// TestPretrainBatchAbovePoolIsRefusedFirst checks that a pretraining batch
+// larger than the videos to pretrain on is refused before any cell runs,
+// naming experiment's own flag.
+func TestPretrainBatchAbovePoolIsRefusedFirst(t *testing.T) {
+	data := tinyBenchmark(t) // 8 unlabeled videos
+	out := filepath.Join(t.TempDir(), "exp")
+	cfg := tinyConfig(data, out)
+	cfg.PretrainBatch = 9
+	_, err := Run(context.Background(), cfg)
+	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "8 videos to pretrain on") || !strings.Contains(err.Error(), "--pretrain-batch 9") {
+		t.Fatalf("batch 9 over 8 unlabeled videos: err = %v, want a usage error naming --pretrain-batch 9", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "cells")); !os.IsNotExist(err) {
+		t.Errorf("cells were run before the refusal (stat: %v)", err)
+	}
+	cfg.PretrainBatch, cfg.PretrainWithTrain = 9, true // 8 unlabeled + 12 training videos
+	if err := cfg.checkPretrainPool(); err != nil {
+		t.Errorf("batch 9 over 20 videos with the train side: %v", err)
+	}
+}
+
 func TestRunBF16NeedsXLA(t *testing.T) {
 	data := tinyBenchmark(t)
 	cases := []struct {

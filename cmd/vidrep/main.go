@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"log"
 	"os"
 
 	"github.com/alecthomas/kong"
@@ -37,6 +38,11 @@ type CLI struct {
 }
 
 func main() {
+	// The packages' warnings (a video the loader skips, ...) go through the
+	// standard logger: give them the same "vidrep: " form as every other
+	// line, without a timestamp.
+	log.SetFlags(0)
+	log.SetPrefix("vidrep: ")
 	if err := execute(os.Args[1:], kong.UsageOnError()); err != nil {
 		fmt.Fprintln(os.Stderr, "vidrep:", err)
 		os.Exit(cli.ExitCode(err))

@@ -54,6 +54,9 @@ type Config struct {
 	Backend                             string // "" uses $GOMLX_BACKEND or go
 	DType                               string // "f32" or "bf16"
 
+	// Logf reports each video the loader skips (nil: log.Printf).
+	Logf func(format string, args ...any)
+
 	// Pretext holds method settings beyond the clip geometry (temperature,
 	// queue size, ...); its Frames, Stride and Size are taken from above.
 	Pretext pretext.Options
@@ -144,11 +147,7 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool := ds.PretrainSamples
-	if c.WithTrain {
-		pool = ds.PretrainSamplesWithTrain
-	}
-	samples := pretext.HideLabels(pool(c.Split))
+	samples := pretext.HideLabels(pool(ds, c.Split, c.WithTrain))
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("%s: no videos to pretrain on (no unlabeled videos and no train side of split %d)", c.Data, c.Split)
 	}
@@ -187,6 +186,26 @@ func Run(ctx context.Context, c Config) (*train.Summary, error) {
 		return nil, fmt.Errorf("pretrain: save the backbone: %w", err)
 	}
 	return sum, nil
+}
+
+// pool is the list of videos a pretraining on ds reads: its unlabeled
+// videos, or the train side of split when it has none; with withTrain, both.
+func pool(ds *dataset.Dataset, split int, withTrain bool) []dataset.Sample {
+	if withTrain {
+		return ds.PretrainSamplesWithTrain(split)
+	}
+	return ds.PretrainSamples(split)
+}
+
+// PoolSize is how many videos a pretraining with these settings reads (see
+// Config: Data, Format, Split, WithTrain), so that a caller can refuse a
+// batch larger than that before any work starts.
+func PoolSize(data, format string, split int, withTrain bool) (int, error) {
+	ds, err := dataset.Load(data, format)
+	if err != nil {
+		return 0, err
+	}
+	return len(pool(ds, max(split, 1), withTrain)), nil
 }
 
 // splitLeaks returns, one line each, the leaks between the train and test
@@ -247,7 +266,7 @@ func newData(c Config, root string, samples []dataset.Sample, m pretext.Method) 
 	l, err := loader.New(loader.Config{
 		Root: root, Samples: samples, Opener: opener, Sampler: sampler,
 		BatchSize: c.Batch, Workers: c.Workers, Seed: c.Seed, Shuffle: true, DropLast: true,
-		DecodeShortSide: c.Size * 8 / 7, Locate: c.Locate,
+		DecodeShortSide: c.Size * 8 / 7, Locate: c.Locate, Logf: c.Logf,
 	})
 	if err != nil {
 		return nil, err
