@@ -350,7 +350,10 @@ func TestWarningsAreFiledOnceAcrossRuns(t *testing.T) {
 	logf = onceLogf(&second, file) // the same experiment, run again
 	logf("loader: skipping %s", "a.mp4")
 	logf("warning: %s", "--labels 5/class: class Orbit has 3 videos")
-	want := []string{"loader: skipping a.mp4", "loader: skipping b.mp4", "warning: --labels 5/class: class Orbit has 3 videos"}
+	logf("warning: two\nlines")
+	logf = onceLogf(&second, file)
+	logf("warning: two\nlines")
+	want := []string{"loader: skipping a.mp4", "loader: skipping b.mp4", "warning: --labels 5/class: class Orbit has 3 videos", "warning: two lines"}
 	if got := readWarnings(file); !slices.Equal(got, want) {
 		t.Errorf("%s holds %q, want %q", WarningsFile, got, want)
 	}

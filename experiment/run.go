@@ -281,15 +281,16 @@ func onceLogf(w io.Writer, file string) func(format string, args ...any) {
 				filed[l] = true
 			}
 		}
-		if filed[line] {
+		entry := strings.ReplaceAll(line, "\n", " ") // one line of the file
+		if filed[entry] {
 			return
 		}
-		if err := appendLine(file, line); err != nil {
+		if err := appendLine(file, entry); err != nil {
 			fmt.Fprintf(w, "vidrep: warning: the report will not list this warning: %v\n", err)
 			file = ""
 			return
 		}
-		filed[line] = true
+		filed[entry] = true
 	}
 }
 
