@@ -219,7 +219,7 @@ func (c Config) checkLists() error {
 	return nil
 }
 
-// checkPretrainPool refuses, before any work starts, a pretraining batch
+// checkPretrainPool refuses, before anything is written, a pretraining batch
 // larger than the videos the self-supervised pretrainings read: each would
 // fail only after the cells that need no pretraining had run, naming
 // pretrain's own --batch flag.
@@ -382,10 +382,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.checkSettings(); err != nil {
+	if err := cfg.checkPretrainPool(); err != nil {
 		return nil, err
 	}
-	if err := cfg.checkPretrainPool(); err != nil {
+	if err := cfg.checkSettings(); err != nil {
 		return nil, err
 	}
 	start := time.Now()

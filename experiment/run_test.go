@@ -144,6 +144,9 @@ func TestPretrainBatchAbovePoolIsRefusedFirst(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "cells")); !os.IsNotExist(err) {
 		t.Errorf("cells were run before the refusal (stat: %v)", err)
 	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused experiment wrote %s (stat: %v); it should write nothing", out, err)
+	}
 	cfg.PretrainBatch, cfg.PretrainWithTrain = 9, true // 8 unlabeled + 12 training videos
 	if err := cfg.checkPretrainPool(); err != nil {
 		t.Errorf("batch 9 over 20 videos with the train side: %v", err)
