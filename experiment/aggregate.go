@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"math"
 	"sort"
 
 	"github.com/vidrep/vidrep/report"
@@ -20,15 +21,21 @@ type CellResult struct {
 
 // Row summarises one (init, budget, protocol) over its seeds.
 type Row struct {
-	Init      string   `json:"init"`
-	Labels    string   `json:"labels"`
-	Protocol  Protocol `json:"protocol"`
-	Seeds     int      `json:"seeds"`
-	Mean      float64  `json:"mean_top1"`
-	Std       float64  `json:"std_top1"`          // sample standard deviation (n-1); 0 for one seed
-	GainMean  float64  `json:"gain_over_scratch"` // Mean minus scratch's Mean for the same budget and protocol
-	HasGain   bool     `json:"has_gain"`          // false when scratch has no row to compare with
-	WallTotal float64  `json:"wall_s_total"`
+	Init     string   `json:"init"`
+	Labels   string   `json:"labels"`
+	Protocol Protocol `json:"protocol"`
+	Seeds    int      `json:"seeds"`
+	Mean     float64  `json:"mean_top1"`
+	Std      float64  `json:"std_top1"`          // sample standard deviation (n-1); 0 for one seed
+	GainMean float64  `json:"gain_over_scratch"` // Mean minus scratch's Mean for the same budget and protocol
+	HasGain  bool     `json:"has_gain"`          // false when scratch has no row to compare with
+	// GainSE is the standard error of GainMean from the seeds' paired
+	// differences (each seed draws the same labeled videos for every init):
+	// their sample standard deviation over sqrt(GainPairs). It is set only
+	// when this row and scratch's hold the same seeds, two or more.
+	GainSE    float64 `json:"gain_se_paired,omitempty"`
+	GainPairs int     `json:"gain_pairs,omitempty"` // seeds paired with scratch for GainSE; 0 when unpaired
+	WallTotal float64 `json:"wall_s_total"`
 	// TrainVideos is the mean number of labeled videos the budget gave (0 for retrieval).
 	TrainVideos float64 `json:"train_videos"`
 }
@@ -52,12 +59,15 @@ func Aggregate(results []CellResult) []Row {
 	}
 	rows := make([]Row, 0, len(order))
 	means := map[key]float64{}
+	bySeed := map[key]map[int]float64{}
 	for _, k := range order {
 		g := groups[k]
 		vals := make([]float64, len(g))
+		bySeed[k] = map[int]float64{}
 		wall, videos := 0.0, 0
 		for i, r := range g {
 			vals[i] = r.Top1
+			bySeed[k][r.Seed] = r.Top1
 			wall += r.WallSeconds
 			videos += r.TrainVideos
 		}
@@ -67,13 +77,37 @@ func Aggregate(results []CellResult) []Row {
 			Mean: ms.Mean, Std: ms.Std, WallTotal: wall, TrainVideos: float64(videos) / float64(len(g))})
 	}
 	for i := range rows {
-		base, ok := means[key{InitScratch, rows[i].Labels, rows[i].Protocol}]
+		baseKey := key{InitScratch, rows[i].Labels, rows[i].Protocol}
+		base, ok := means[baseKey]
 		if ok {
 			rows[i].GainMean = rows[i].Mean - base
 			rows[i].HasGain = true
+			if rows[i].Init != InitScratch {
+				own := bySeed[key{rows[i].Init, rows[i].Labels, rows[i].Protocol}]
+				rows[i].GainSE, rows[i].GainPairs = pairedSE(own, bySeed[baseKey])
+			}
 		}
 	}
 	return rows
+}
+
+// pairedSE is the standard error of the mean difference a-b over their
+// common seeds, and how many there are; it gives 0, 0 unless both hold the
+// same seeds, two or more (the mean difference is then GainMean).
+func pairedSE(a, b map[int]float64) (float64, int) {
+	if len(a) < 2 || len(a) != len(b) {
+		return 0, 0
+	}
+	diffs := make([]float64, 0, len(a))
+	for seed, x := range a {
+		y, ok := b[seed]
+		if !ok {
+			return 0, 0
+		}
+		diffs = append(diffs, x-y)
+	}
+	sort.Float64s(diffs) // a fixed order, so the sums do not depend on map order
+	return report.Summarize(diffs).Std / math.Sqrt(float64(len(diffs))), len(diffs)
 }
 
 // Best returns, for a protocol and budget, the self-supervised init (not

@@ -50,6 +50,15 @@ func TestAggregate(t *testing.T) {
 	if !vc.HasGain || math.Abs(vc.GainMean-0.35) > 1e-12 {
 		t.Errorf("vcop gain = %v (has %v), want 0.35", vc.GainMean, vc.HasGain)
 	}
+	if math.Abs(vc.GainSE-0.05) > 1e-12 || vc.GainPairs != 2 {
+		t.Errorf("vcop gain s.e. = %v over %d pairs, want 0.05 over 2 (differences 0.30 and 0.40)", vc.GainSE, vc.GainPairs)
+	}
+	if sp := rows[2]; sp.GainPairs != 0 || sp.GainSE != 0 {
+		t.Errorf("speed has one seed of scratch's two, got s.e. %v over %d pairs, want none", sp.GainSE, sp.GainPairs)
+	}
+	if sc.GainPairs != 0 {
+		t.Errorf("scratch is paired with itself: %d pairs", sc.GainPairs)
+	}
 	if rows[3].HasGain {
 		t.Errorf("vcop/all has no scratch row to compare with, HasGain should be false")
 	}
@@ -59,5 +68,27 @@ func TestAggregate(t *testing.T) {
 	}
 	if _, ok := Best(rows, Linear, "5/class"); ok {
 		t.Errorf("Best found a linear row where there is none")
+	}
+}
+
+func TestPairedSE(t *testing.T) {
+	cases := []struct {
+		name  string
+		a, b  map[int]float64
+		se    float64
+		pairs int
+	}{
+		// differences 0.1, 0.2, 0.6: mean 0.3, sample std sqrt(0.07), s.e. sqrt(0.07/3)
+		{"three seeds", map[int]float64{0: 0.3, 1: 0.4, 2: 0.9}, map[int]float64{0: 0.2, 1: 0.2, 2: 0.3}, math.Sqrt(0.07 / 3), 3},
+		{"equal differences", map[int]float64{0: 0.5, 1: 0.6}, map[int]float64{0: 0.4, 1: 0.5}, 0, 2},
+		{"one seed", map[int]float64{0: 0.5}, map[int]float64{0: 0.4}, 0, 0},
+		{"other seeds", map[int]float64{0: 0.5, 1: 0.6}, map[int]float64{0: 0.4, 2: 0.5}, 0, 0},
+		{"fewer seeds than scratch", map[int]float64{0: 0.5, 1: 0.6}, map[int]float64{0: 0.4, 1: 0.5, 2: 0.1}, 0, 0},
+	}
+	for _, c := range cases {
+		se, pairs := pairedSE(c.a, c.b)
+		if math.Abs(se-c.se) > 1e-12 || pairs != c.pairs {
+			t.Errorf("%s: pairedSE = %v over %d pairs, want %v over %d", c.name, se, pairs, c.se, c.pairs)
+		}
 	}
 }

@@ -48,10 +48,14 @@ func WriteReport(out string, res *Results) error {
 	return err
 }
 
+// headlineLegend says what the headline's cells hold.
+const headlineLegend = "top-1 %: mean ± std over seeds (gain over scratch in points ± its standard error, seeds paired)"
+
 // Headline returns the terminal summary: one line per init with top-1 at
 // each budget for the first protocol that trains on labels.
 func Headline(res *Results) string {
 	var sb strings.Builder
+	sb.WriteString(headlineLegend + "\n\n")
 	for i, proto := range accuracyProtocols(res) {
 		if i > 0 {
 			sb.WriteString("\n")
@@ -80,6 +84,16 @@ func meanStd(r Row, unit string) string {
 	return fmt.Sprintf("%.1f%s ± %.1f", 100*r.Mean, unit, 100*r.Std)
 }
 
+// gainText shows a row's gain over scratch in points, with its standard
+// error from the paired seeds where there is one: "+13.9 ± 3.1", or "+13.9"
+// where the seeds do not pair.
+func gainText(r Row) string {
+	if r.GainPairs < 2 {
+		return fmt.Sprintf("%+.1f", 100*r.GainMean)
+	}
+	return fmt.Sprintf("%+.1f ± %.1f", 100*r.GainMean, 100*r.GainSE)
+}
+
 // headlineTable writes one protocol's mean ± std table, inits by budgets,
 // its columns aligned by characters (not bytes: "±" and "–" take two and
 // three).
@@ -93,7 +107,7 @@ func headlineTable(sb *strings.Builder, res *Results, proto Protocol) {
 			if ok {
 				cell = meanStd(r, "")
 				if r.HasGain && init != InitScratch {
-					cell += fmt.Sprintf(" (%+.0f)", 100*r.GainMean)
+					cell += " (" + gainText(r) + ")"
 				}
 			}
 			row = append(row, cell)
@@ -165,19 +179,22 @@ func classCount(res *Results) int {
 
 func resultsTable(rows []Row, classes int) *report.Table {
 	t := report.NewTable("Top-1 accuracy (%) over seeds; retrieval rows give R@1", "init", "labels", "protocol",
-		"labeled videos", "labels per class", "top1", "gain over scratch", "seeds", "wall s")
+		"labeled videos", "labels per class", "top1", "gain over scratch", "gain s.e. (paired seeds)", "seeds", "wall s")
 	t.Decimals = 1
 	for _, r := range rows {
 		perClass := 0.0
 		if classes > 0 {
 			perClass = r.TrainVideos / float64(classes)
 		}
-		gain := any("–")
+		gain, se := any("–"), any("–")
 		if r.HasGain {
 			gain = 100 * r.GainMean
 		}
+		if r.GainPairs >= 2 {
+			se = 100 * r.GainSE
+		}
 		_ = t.AddRow(r.Init, r.Labels, string(r.Protocol), r.TrainVideos, perClass,
-			report.MeanStd{Mean: 100 * r.Mean, Std: 100 * r.Std, N: r.Seeds}, gain, r.Seeds, r.WallTotal)
+			report.MeanStd{Mean: 100 * r.Mean, Std: 100 * r.Std, N: r.Seeds}, gain, se, r.Seeds, r.WallTotal)
 	}
 	return t
 }
@@ -263,8 +280,8 @@ func verdict(res *Results) string {
 		if !ok || !okS {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %s top-1 against %s from scratch (%+.1f points)",
-			proto, best.Init, meanStd(best, "%"), meanStd(scratch, "%"), 100*(best.Mean-scratch.Mean)))
+		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %s top-1 against %s from scratch (%s points)",
+			proto, best.Init, meanStd(best, "%"), meanStd(scratch, "%"), gainText(best)))
 	}
 	if len(parts) == 0 {
 		return "No self-supervised method was compared with scratch."
@@ -312,7 +329,7 @@ func budgetTable(res *Results, proto Protocol) *report.Table {
 			}
 			row = append(row, report.MeanStd{Mean: 100 * r.Mean, Std: 100 * r.Std, N: r.Seeds})
 			if i == 0 && r.HasGain {
-				gain = 100 * r.GainMean
+				gain = gainText(r)
 			}
 		}
 		_ = t.AddRow(append(row, gain)...)

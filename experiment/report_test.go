@@ -21,9 +21,13 @@ func TestVerdictAndHeadlineCoverEveryAccuracyProtocol(t *testing.T) {
 			row(InitScratch, Linear, 0.11), row("pan", Linear, 0.26), row("speed", Linear, 0.14),
 		},
 	}
+	for i, r := range res.Rows { // each protocol's scratch row comes first
+		res.Rows[i].GainMean = r.Mean - res.Rows[i/3*3].Mean
+	}
+	res.Rows[4].GainSE, res.Rows[4].GainPairs = 0.021, 3
 	v := verdict(res)
 	for _, want := range []string{"(2/class), over 3 seeds", "with finetune, the best self-supervised initialisation, speed, reaches 18.0%",
-		"(+3.0 points)", "with linear, the best self-supervised initialisation, pan, reaches 26.0%", "(+15.0 points)"} {
+		"(+3.0 points)", "with linear, the best self-supervised initialisation, pan, reaches 26.0%", "(+15.0 ± 2.1 points)"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("verdict lacks %q:\n%s", want, v)
 		}
@@ -45,21 +49,22 @@ func TestHeadlineColumnsLineUp(t *testing.T) {
 		Rows: []Row{
 			{Init: InitScratch, Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.114, Std: 0.034},
 			{Init: InitScratch, Labels: "all", Protocol: Linear, Seeds: 3, Mean: 0.5, Std: 0.1},
-			{Init: "camera", Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.228, Std: 0.063, HasGain: true, GainMean: 0.114},
+			{Init: "camera", Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.228, Std: 0.063, HasGain: true, GainMean: 0.114, GainSE: 0.031, GainPairs: 3},
 			{Init: "vcop:1+rotation:0.5", Labels: "all", Protocol: Linear, Seeds: 3, Mean: 0.61, Std: 0.02, HasGain: true, GainMean: -0.01},
 		},
 	}
 	lines := strings.Split(strings.TrimRight(Headline(res), "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("want a header and 3 init lines, got:\n%s", strings.Join(lines, "\n"))
+	if len(lines) != 6 || lines[0] != headlineLegend || lines[1] != "" {
+		t.Fatalf("want the legend, a blank line, a header and 3 init lines, got:\n%s", strings.Join(lines, "\n"))
 	}
+	lines = lines[2:]
 	width := utf8.RuneCountInString(lines[0])
 	for _, l := range lines {
 		if n := utf8.RuneCountInString(l); n != width {
 			t.Errorf("line %q is %d characters wide, the header %d", l, n, width)
 		}
 	}
-	for _, want := range []string{"22.8 ± 6.3 (+11)", "61.0 ± 2.0 (-1)", "–"} {
+	for _, want := range []string{"22.8 ± 6.3 (+11.4 ± 3.1)", "61.0 ± 2.0 (-1.0)", "–"} {
 		if !strings.Contains(Headline(res), want) {
 			t.Errorf("headline lacks %q:\n%s", want, strings.Join(lines, "\n"))
 		}
