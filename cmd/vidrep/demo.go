@@ -7,7 +7,7 @@ import (
 // DemoCmd implements "vidrep demo": the main job on the embedded default.
 type DemoCmd struct {
 	Out     string `help:"Directory for the benchmark, the runs and the report (run again on it to resume)." default:"demo-out" type:"path"`
-	Seeds   int    `help:"Seeds per cell (0: the demo's default, 3)." default:"0"`
+	Seeds   int    `help:"Seeds per cell (0: the demo's default, 10)." default:"0"`
 	Prepare bool   `help:"Also run the prepare pass (cache and quarantine) over the generated videos."`
 	JobsFlag
 	RuntimeFlags
