@@ -32,9 +32,10 @@ type Row struct {
 	// GainSE is the standard error of GainMean from the seeds' paired
 	// differences (each seed draws the same labeled videos for every init):
 	// their sample standard deviation over sqrt(GainPairs). It is set only
-	// when this row and scratch's hold the same seeds, two or more.
-	GainSE    float64 `json:"gain_se_paired,omitempty"`
-	GainPairs int     `json:"gain_pairs,omitempty"` // seeds paired with scratch for GainSE; 0 when unpaired
+	// for fine-tuning and linear rows whose seeds are scratch's, two or
+	// more, each with a top-1 (retrieval seeds pair no label draw).
+	GainSE    float64 `json:"gain_se_paired"`
+	GainPairs int     `json:"gain_pairs"` // seeds paired with scratch for GainSE; 0 when unpaired
 	WallTotal float64 `json:"wall_s_total"`
 	// TrainVideos is the mean number of labeled videos the budget gave (0 for retrieval).
 	TrainVideos float64 `json:"train_videos"`
@@ -82,7 +83,7 @@ func Aggregate(results []CellResult) []Row {
 		if ok {
 			rows[i].GainMean = rows[i].Mean - base
 			rows[i].HasGain = true
-			if rows[i].Init != InitScratch {
+			if rows[i].Init != InitScratch && rows[i].Protocol != Retrieval {
 				own := bySeed[key{rows[i].Init, rows[i].Labels, rows[i].Protocol}]
 				rows[i].GainSE, rows[i].GainPairs = pairedSE(own, bySeed[baseKey])
 			}
@@ -93,7 +94,8 @@ func Aggregate(results []CellResult) []Row {
 
 // pairedSE is the standard error of the mean difference a-b over their
 // common seeds, and how many there are; it gives 0, 0 unless both hold the
-// same seeds, two or more (the mean difference is then GainMean).
+// same seeds, two or more, none of them NaN (the mean difference is then
+// GainMean).
 func pairedSE(a, b map[int]float64) (float64, int) {
 	if len(a) < 2 || len(a) != len(b) {
 		return 0, 0
@@ -101,7 +103,7 @@ func pairedSE(a, b map[int]float64) (float64, int) {
 	diffs := make([]float64, 0, len(a))
 	for seed, x := range a {
 		y, ok := b[seed]
-		if !ok {
+		if !ok || math.IsNaN(x) || math.IsNaN(y) {
 			return 0, 0
 		}
 		diffs = append(diffs, x-y)

@@ -59,6 +59,15 @@ func TestAggregate(t *testing.T) {
 	if sc.GainPairs != 0 {
 		t.Errorf("scratch is paired with itself: %d pairs", sc.GainPairs)
 	}
+	retrieval := Aggregate([]CellResult{
+		{Cell: Cell{Init: "scratch", Labels: "all", Protocol: Retrieval, Seed: 0}, Top1: 0.2},
+		{Cell: Cell{Init: "scratch", Labels: "all", Protocol: Retrieval, Seed: 1}, Top1: 0.3},
+		{Cell: Cell{Init: "vcop", Labels: "all", Protocol: Retrieval, Seed: 0}, Top1: 0.5},
+		{Cell: Cell{Init: "vcop", Labels: "all", Protocol: Retrieval, Seed: 1}, Top1: 0.4},
+	})
+	if r := retrieval[1]; !r.HasGain || r.GainPairs != 0 {
+		t.Errorf("retrieval's seeds draw no labels to pair, got %d pairs (gain %v)", r.GainPairs, r.HasGain)
+	}
 	if rows[3].HasGain {
 		t.Errorf("vcop/all has no scratch row to compare with, HasGain should be false")
 	}
@@ -84,6 +93,7 @@ func TestPairedSE(t *testing.T) {
 		{"one seed", map[int]float64{0: 0.5}, map[int]float64{0: 0.4}, 0, 0},
 		{"other seeds", map[int]float64{0: 0.5, 1: 0.6}, map[int]float64{0: 0.4, 2: 0.5}, 0, 0},
 		{"fewer seeds than scratch", map[int]float64{0: 0.5, 1: 0.6}, map[int]float64{0: 0.4, 1: 0.5, 2: 0.1}, 0, 0},
+		{"a NaN top-1", map[int]float64{0: 0.5, 1: math.NaN(), 2: 0.7}, map[int]float64{0: 0.4, 1: 0.5, 2: 0.1}, 0, 0},
 	}
 	for _, c := range cases {
 		se, pairs := pairedSE(c.a, c.b)

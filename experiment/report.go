@@ -280,8 +280,12 @@ func verdict(res *Results) string {
 		if !ok || !okS {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %s top-1 against %s from scratch (%s points)",
-			proto, best.Init, meanStd(best, "%"), meanStd(scratch, "%"), gainText(best)))
+		gain := fmt.Sprintf("%+.1f points", 100*best.GainMean)
+		if best.GainPairs >= 2 {
+			gain += fmt.Sprintf(", standard error %.1f over %d paired seeds", 100*best.GainSE, best.GainPairs)
+		}
+		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %s top-1 against %s from scratch (%s)",
+			proto, best.Init, meanStd(best, "%"), meanStd(scratch, "%"), gain))
 	}
 	if len(parts) == 0 {
 		return "No self-supervised method was compared with scratch."
@@ -315,7 +319,7 @@ func hasProtocol(ps []Protocol, p Protocol) bool {
 
 func budgetTable(res *Results, proto Protocol) *report.Table {
 	cols := append([]string{"init"}, res.Config.Labels...)
-	cols = append(cols, "gain over scratch at "+res.Config.Labels[0])
+	cols = append(cols, "gain over scratch at "+res.Config.Labels[0]+" ± s.e.")
 	t := report.NewTable("", cols...)
 	t.Decimals = 1
 	for _, init := range res.Config.Inits() {

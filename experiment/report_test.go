@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -27,7 +28,7 @@ func TestVerdictAndHeadlineCoverEveryAccuracyProtocol(t *testing.T) {
 	res.Rows[4].GainSE, res.Rows[4].GainPairs = 0.021, 3
 	v := verdict(res)
 	for _, want := range []string{"(2/class), over 3 seeds", "with finetune, the best self-supervised initialisation, speed, reaches 18.0%",
-		"(+3.0 points)", "with linear, the best self-supervised initialisation, pan, reaches 26.0%", "(+15.0 ± 2.1 points)"} {
+		"(+3.0 points)", "with linear, the best self-supervised initialisation, pan, reaches 26.0%", "(+15.0 points, standard error 2.1 over 3 paired seeds)"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("verdict lacks %q:\n%s", want, v)
 		}
@@ -112,6 +113,31 @@ func TestVerdictSaysHowEachPretrainingWasChosen(t *testing.T) {
 		}
 		if v := verdict(res); !strings.Contains(v, c.want) {
 			t.Errorf("%d pretraining seeds, %d candidates: verdict lacks %q:\n%s", c.seeds, c.candidates, c.want, v)
+		}
+	}
+}
+
+// TestResultsTableGainColumns checks results.csv's gain columns: the gain,
+// then its paired standard error where the seeds pair and "–" where not,
+// with every row kept (AddRow drops a row whose cells miscount).
+func TestResultsTableGainColumns(t *testing.T) {
+	rows := []Row{
+		{Init: InitScratch, Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.15, HasGain: true},
+		{Init: "camera", Labels: "2/class", Protocol: Linear, Seeds: 3, Mean: 0.31, HasGain: true, GainMean: 0.16, GainSE: 0.025, GainPairs: 3},
+		{Init: "speed", Labels: "2/class", Protocol: Linear, Seeds: 1, Mean: 0.14, HasGain: true, GainMean: -0.01},
+	}
+	tab := resultsTable(rows, 10)
+	gainCol, seCol := slices.Index(tab.Columns, "gain over scratch"), slices.Index(tab.Columns, "gain s.e. (paired seeds)")
+	if gainCol < 0 || seCol != gainCol+1 {
+		t.Fatalf("columns %q: want the gain, then its standard error", tab.Columns)
+	}
+	if len(tab.Rows) != len(rows) {
+		t.Fatalf("got %d rows, want %d", len(tab.Rows), len(rows))
+	}
+	for i, want := range [][2]string{{"0.0", "–"}, {"16.0", "2.5"}, {"-1.0", "–"}} {
+		gain, se := tab.Text(tab.Rows[i][gainCol]), tab.Text(tab.Rows[i][seCol])
+		if gain != want[0] || se != want[1] {
+			t.Errorf("row %s: gain %q, s.e. %q; want %q, %q", rows[i].Init, gain, se, want[0], want[1])
 		}
 	}
 }

@@ -16,7 +16,7 @@ type ExperimentCmd struct {
 	Out        string   `help:"Experiment directory (run again on it to resume)." required:"" type:"path"`
 	Methods    []string `help:"Self-supervised methods to compare, comma-separated." default:"arrow,speed"`
 	Labels     []string `help:"Label budgets, comma-separated, smallest first (5/class, 10%, all)." default:"5/class,all"`
-	Seeds      int      `help:"Seeds per cell." default:"3"`
+	Seeds      int      `help:"Seeds per cell: a seed fixes the labeled videos a budget draws (the same for every init) and the training's randomness, and the report gives each gain over scratch a standard error from the paired seeds." default:"3"`
 	Protocols  string   `help:"Protocols: finetune, linear, retrieval (comma-separated)." default:"finetune,linear,retrieval"`
 	Supervised string   `help:"Labeled source dataset for supervised transfer (empty: skip)." type:"path"`
 	Import     string   `help:"A .safetensors weights file to compare as one more initialisation." type:"path"`
