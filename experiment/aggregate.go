@@ -60,15 +60,12 @@ func Aggregate(results []CellResult) []Row {
 	}
 	rows := make([]Row, 0, len(order))
 	means := map[key]float64{}
-	bySeed := map[key]map[int]float64{}
 	for _, k := range order {
 		g := groups[k]
 		vals := make([]float64, len(g))
-		bySeed[k] = map[int]float64{}
 		wall, videos := 0.0, 0
 		for i, r := range g {
 			vals[i] = r.Top1
-			bySeed[k][r.Seed] = r.Top1
 			wall += r.WallSeconds
 			videos += r.TrainVideos
 		}
@@ -84,33 +81,41 @@ func Aggregate(results []CellResult) []Row {
 			rows[i].GainMean = rows[i].Mean - base
 			rows[i].HasGain = true
 			if rows[i].Init != InitScratch && rows[i].Protocol != Retrieval {
-				own := bySeed[key{rows[i].Init, rows[i].Labels, rows[i].Protocol}]
-				rows[i].GainSE, rows[i].GainPairs = pairedSE(own, bySeed[baseKey])
+				own := groups[key{rows[i].Init, rows[i].Labels, rows[i].Protocol}]
+				rows[i].GainSE, rows[i].GainPairs = pairedSE(own, groups[baseKey])
 			}
 		}
 	}
 	return rows
 }
 
-// pairedSE is the standard error of the mean difference a-b over their
-// common seeds, and how many there are; it gives 0, 0 unless both hold the
-// same seeds, two or more, none of them NaN (the mean difference is then
-// GainMean).
-func pairedSE(a, b map[int]float64) (float64, int) {
+// pairedSE is the standard error of the mean top-1 difference a-b over
+// their seeds, and how many seeds pair; it gives 0, 0 unless both hold the
+// same seeds, two or more, none with a NaN top-1 (the mean difference is
+// then GainMean).
+func pairedSE(a, b []CellResult) (float64, int) {
 	if len(a) < 2 || len(a) != len(b) {
 		return 0, 0
 	}
+	base := make(map[int]float64, len(b))
+	for _, r := range b {
+		base[r.Seed] = r.Top1
+	}
 	diffs := make([]float64, 0, len(a))
-	for seed, x := range a {
-		y, ok := b[seed]
-		if !ok || math.IsNaN(x) || math.IsNaN(y) {
+	for _, r := range a {
+		y, ok := base[r.Seed]
+		if !ok || math.IsNaN(r.Top1) || math.IsNaN(y) {
 			return 0, 0
 		}
-		diffs = append(diffs, x-y)
+		diffs = append(diffs, r.Top1-y)
 	}
 	sort.Float64s(diffs) // a fixed order, so the sums do not depend on map order
 	return report.Summarize(diffs).Std / math.Sqrt(float64(len(diffs))), len(diffs)
 }
+
+// hasGainSE says whether the row's gain has a standard error (pairedSE
+// found its seeds paired with scratch's).
+func (r Row) hasGainSE() bool { return r.GainPairs > 0 }
 
 // Best returns, for a protocol and budget, the self-supervised init (not
 // scratch, supervised or imported) with the highest mean, and whether one exists.

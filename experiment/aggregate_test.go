@@ -95,8 +95,18 @@ func TestPairedSE(t *testing.T) {
 		{"fewer seeds than scratch", map[int]float64{0: 0.5, 1: 0.6}, map[int]float64{0: 0.4, 1: 0.5, 2: 0.1}, 0, 0},
 		{"a NaN top-1", map[int]float64{0: 0.5, 1: math.NaN(), 2: 0.7}, map[int]float64{0: 0.4, 1: 0.5, 2: 0.1}, 0, 0},
 	}
+	// cells turns seed -> top-1 into one init's cells, in seed order.
+	cells := func(top1 map[int]float64) []CellResult {
+		var out []CellResult
+		for seed := range 3 {
+			if v, ok := top1[seed]; ok {
+				out = append(out, CellResult{Cell: Cell{Seed: seed}, Top1: v})
+			}
+		}
+		return out
+	}
 	for _, c := range cases {
-		se, pairs := pairedSE(c.a, c.b)
+		se, pairs := pairedSE(cells(c.a), cells(c.b))
 		if math.Abs(se-c.se) > 1e-12 || pairs != c.pairs {
 			t.Errorf("%s: pairedSE = %v over %d pairs, want %v over %d", c.name, se, pairs, c.se, c.pairs)
 		}

@@ -88,7 +88,7 @@ func meanStd(r Row, unit string) string {
 // error from the paired seeds where there is one: "+13.9 ± 3.1", or "+13.9"
 // where the seeds do not pair.
 func gainText(r Row) string {
-	if r.GainPairs < 2 {
+	if !r.hasGainSE() {
 		return fmt.Sprintf("%+.1f", 100*r.GainMean)
 	}
 	return fmt.Sprintf("%+.1f ± %.1f", 100*r.GainMean, 100*r.GainSE)
@@ -190,7 +190,7 @@ func resultsTable(rows []Row, classes int) *report.Table {
 		if r.HasGain {
 			gain = 100 * r.GainMean
 		}
-		if r.GainPairs >= 2 {
+		if r.hasGainSE() {
 			se = 100 * r.GainSE
 		}
 		_ = t.AddRow(r.Init, r.Labels, string(r.Protocol), r.TrainVideos, perClass,
@@ -281,7 +281,7 @@ func verdict(res *Results) string {
 			continue
 		}
 		gain := fmt.Sprintf("%+.1f points", 100*best.GainMean)
-		if best.GainPairs >= 2 {
+		if best.hasGainSE() {
 			gain += fmt.Sprintf(", standard error %.1f over %d paired seeds", 100*best.GainSE, best.GainPairs)
 		}
 		parts = append(parts, fmt.Sprintf("with %s, the best self-supervised initialisation, %s, reaches %s top-1 against %s from scratch (%s)",
